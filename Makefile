@@ -1,0 +1,89 @@
+# handoff - build and test every server in the kit.
+#
+#   make              build every server (lessons/, solutions/, broken/) into build/
+#   make CC=clang     the same with clang
+#   make check        the kit's whole suite (what CI runs)
+#   make check L=03   your own lessons/03-*/server.c against lesson 03's tests, valgrind included
+#   make demo         lesson 01 against lesson 03, then a broken server caught in the act
+#   make lint         clang-format and shellcheck
+#   make clean        remove build/
+#
+# A server's source directory X/NN-name/ builds to build/X/NN-name/server (docs/contract.md).
+
+CC      ?= cc
+CFLAGS  ?= -g -O1
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -D_POSIX_C_SOURCE=200809L
+LDLIBS  := -pthread
+BUILD   := build
+
+COMMON_SRC := $(wildcard lessons/common/*.c)
+COMMON_HDR := $(wildcard lessons/common/*.h)
+COMMON_LIB := $(BUILD)/common/libhandoff.a
+SERVER_DIRS := $(patsubst %/server.c,%,$(wildcard lessons/[0-9]*/server.c solutions/*/server.c broken/*/server.c))
+SERVERS := $(addprefix $(BUILD)/,$(addsuffix /server,$(SERVER_DIRS)))
+TOOLS   := $(BUILD)/tests/hclient
+
+# The starters exactly as the kit ships them, whatever the student has done to lessons/: from
+# git (origin/HEAD if this is a clone, else HEAD), or the working file outside a git checkout.
+PRISTINE_REV := $(shell git rev-parse -q --verify origin/HEAD 2>/dev/null || git rev-parse -q --verify HEAD 2>/dev/null)
+STARTERS := $(patsubst %/server.c,$(BUILD)/pristine/%/server,$(wildcard lessons/[0-9]*/server.c))
+
+# The references built with the sanitizers (make sanitizers): ASan+UBSan, and TSan.
+SANITIZE_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANITIZE_tsan := -fsanitize=thread
+
+.PHONY: all check lint demo clean bench sanitizers FORCE
+all: $(SERVERS) $(TOOLS)
+
+$(BUILD)/common/%.o: lessons/common/%.c $(COMMON_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(COMMON_LIB): $(patsubst lessons/common/%.c,$(BUILD)/common/%.o,$(COMMON_SRC))
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%/server: %/server.c $(COMMON_LIB) $(COMMON_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -Ilessons/common -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+$(BUILD)/tests/hclient: tests/tools/hclient.c $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -Ilessons/common -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+$(BUILD)/pristine/%/server.c: FORCE
+	@mkdir -p $(@D)
+	@{ git show "$(PRISTINE_REV):$*/server.c" 2>/dev/null || cat "$*/server.c"; } >$@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(BUILD)/pristine/%/server: $(BUILD)/pristine/%/server.c $(COMMON_LIB) $(COMMON_HDR)
+	$(CC) $(WARN) $(CFLAGS) -Ilessons/common -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+sanitizers:
+	@$(MAKE) -s BUILD=$(BUILD)/asan CFLAGS="-g -O1 $(SANITIZE_asan)" LDLIBS="-pthread $(SANITIZE_asan)" \
+		$(patsubst %,$(BUILD)/asan/%/server,$(wildcard solutions/*))
+	@$(MAKE) -s BUILD=$(BUILD)/tsan CFLAGS="-g -O1 $(SANITIZE_tsan)" LDLIBS="-pthread $(SANITIZE_tsan)" \
+		$(patsubst %,$(BUILD)/tsan/%/server,$(wildcard solutions/*))
+
+ifdef L
+# The student's check: one lesson, the student's own server.c.
+LESSON_DIR := $(wildcard lessons/$(L)-*)
+check: all
+	@test -n "$(LESSON_DIR)" || { echo "make check L=$(L): there is no lessons/$(L)-*/ directory" >&2; exit 2; }
+	@SERVER=$(BUILD)/$(LESSON_DIR)/server tests/tools/run-bats tests/lesson$(L)*.bats
+else
+check: all $(STARTERS) sanitizers lint
+	@tests/tools/run-bats tests/*.bats
+endif
+
+lint:
+	@tests/tools/lint
+
+demo: all
+	@tests/tools/demo
+
+bench: all
+	@tests/tools/bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,79 @@
+/*
+ * options.c - the shared command line. See options.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+static const char usage[] = "usage: server [--port N] [--log PATH] [--work-ms MS] [--gate PATH] "
+                            "[--timeout-ms MS] [--max-clients N] [--help]";
+
+static const char help[] =
+        "Options:\n"
+        "  --port N         listen on 127.0.0.1:N; 0 picks a free port (default 8080)\n"
+        "  --log PATH       append one line per finished job to PATH (default jobs.log)\n"
+        "  --work-ms MS     how long one job works, in milliseconds (default 200)\n"
+        "  --gate PATH      test hook: before reading its input, each job reads one byte\n"
+        "                   from the FIFO at PATH (default: no gate)\n"
+        "  --timeout-ms MS  a request must arrive within MS milliseconds, else 408\n"
+        "                   (default 5000)\n"
+        "  --max-clients N  test hook: after N clients, stop accepting, let the jobs finish\n"
+        "                   and exit 0 (default 0: serve forever)\n"
+        "On start the server prints one line, \"listening on 127.0.0.1:PORT\".\n";
+
+/* Parses a whole decimal number in [min, max]. */
+static int parse_number(const char *text, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
+		return -1;
+	*out = value;
+	return 0;
+}
+
+/* Stores one option's value. Returns 0, or -1 if the name is unknown or the value bad. */
+static int set_option(struct options *opt, const char *name, const char *value)
+{
+	long n;
+
+	if (strcmp(name, "--log") == 0 && *value != '\0')
+		opt->log_path = value;
+	else if (strcmp(name, "--gate") == 0 && *value != '\0')
+		opt->gate_path = value;
+	else if (strcmp(name, "--port") == 0 && parse_number(value, 0, 65535, &n) == 0)
+		opt->port = (int)n;
+	else if (strcmp(name, "--work-ms") == 0 && parse_number(value, 0, 3600000, &n) == 0)
+		opt->work_ms = (int)n;
+	else if (strcmp(name, "--timeout-ms") == 0 && parse_number(value, 1, 3600000, &n) == 0)
+		opt->timeout_ms = (int)n;
+	else if (strcmp(name, "--max-clients") == 0 && parse_number(value, 0, 1000000000, &n) == 0)
+		opt->max_clients = n;
+	else
+		return -1;
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *opt)
+{
+	*opt = (struct options){
+	        .port = 8080, .log_path = "jobs.log", .work_ms = 200, .timeout_ms = 5000};
+	for (int i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "--help") == 0) {
+			printf("%s\n%s", usage, help);
+			return OPTIONS_HELP;
+		}
+		const char *value = i + 1 < argc ? argv[i + 1] : "";
+		if (set_option(opt, argv[i], value) == -1) {
+			fprintf(stderr, "server: bad option '%s%s%s'; %s\n", argv[i],
+			        i + 1 < argc ? " " : "", value, usage);
+			return OPTIONS_BAD;
+		}
+	}
+	return OPTIONS_OK;
+}

@@ -1,0 +1,23 @@
+/*
+ * options.h - the command line every server in the kit shares (see docs/contract.md).
+ */
+#ifndef HANDOFF_OPTIONS_H
+#define HANDOFF_OPTIONS_H
+
+struct options {
+	int port;              /* --port N: 0 = any free port */
+	const char *log_path;  /* --log PATH: the job log */
+	int work_ms;           /* --work-ms MS: how long one job works */
+	const char *gate_path; /* --gate PATH: test-only FIFO, see gate.h */
+	int timeout_ms;        /* --timeout-ms MS: a whole request must arrive within this */
+	long max_clients;      /* --max-clients N: test-only, stop after N clients (0 = never) */
+};
+
+/* What options_parse() found. */
+enum { OPTIONS_OK, OPTIONS_HELP, OPTIONS_BAD };
+
+/* Fills *opt from argv. On OPTIONS_HELP it has printed the help on stdout; on OPTIONS_BAD, a
+ * one-line usage message on stderr. */
+int options_parse(int argc, char **argv, struct options *opt);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * request.h - reading one HTTP/1.1 request, robustly, into a buffer the caller owns.
+ *
+ * The reader loops over short reads and EINTR, gives up at a deadline (408), refuses a head
+ * larger than REQUEST_HEAD_MAX (431) and a body larger than REQUEST_BODY_MAX (413), and notices
+ * a client that closes early.
+ *
+ * A struct request is reused: the next request_read_*() overwrites it. Once you call
+ * request_clear(req), nothing may read req->body again - copy what must outlive the request
+ * before that. (Under valgrind, request_clear makes the body unreadable, so memcheck reports
+ * any late reader, just as it would report a read of freed memory.)
+ */
+#ifndef HANDOFF_REQUEST_H
+#define HANDOFF_REQUEST_H
+
+#include <stddef.h>
+
+/* 8 KiB, like Apache's and nginx's default header limits: ample for any real client. */
+#define REQUEST_HEAD_MAX 8192
+/* A job's input is small; a bigger body is a mistake or an attack, so we refuse it (413). */
+#define REQUEST_BODY_MAX (1024 * 1024)
+
+struct request {
+	char head[REQUEST_HEAD_MAX + 1]; /* request line and header fields, NUL-terminated */
+	size_t head_len;                 /* bytes of head, up to and including the blank line */
+	size_t head_filled;              /* bytes read into head, perhaps past head_len */
+	char method[16];                 /* "POST", NUL-terminated */
+	char target[256];                /* "/jobs", NUL-terminated */
+	size_t content_length;           /* from the Content-Length field */
+	int expect_continue;             /* the client sent "Expect: 100-continue" */
+	unsigned char *body;             /* body_len bytes of body, in a buffer of body_cap */
+	size_t body_len;
+	size_t body_cap;
+};
+
+/* Prepares req for its first use. request_free(req) releases what it holds. */
+void request_init(struct request *req);
+void request_free(struct request *req);
+
+/*
+ * Reads the request line and header fields of the next request on fd. Returns 0, -1 if the
+ * client went away before sending a request (answer nothing), or the HTTP status to answer with:
+ * 400 (malformed), 408 (deadline passed), 431 (head too large), 505 (not HTTP/1.x).
+ */
+int request_read_head(int fd, struct request *req, long long deadline_ms);
+
+/*
+ * Reads the body announced by Content-Length, after request_read_head. Sends "100 Continue" first
+ * if the client asked for it. Returns 0, -1 if the client went away, or 400, 408, 411 (no
+ * Content-Length), 413 (too large), 501 (Transfer-Encoding, which the kit does not implement).
+ */
+int request_read_body(int fd, struct request *req, long long deadline_ms);
+
+/*
+ * Reads one whole job request: POST /jobs with a body. Returns 0, -1 (answer nothing), or the
+ * status to answer with; besides the ones above, 404 (not /jobs) and 405 (not POST).
+ */
+int request_read_job(int fd, struct request *req, int timeout_ms);
+
+/* The caller is done with this request: forget it. Do not read req->body after this. */
+void request_clear(struct request *req);
+
+#endif

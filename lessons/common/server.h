@@ -1,0 +1,40 @@
+/*
+ * server.h - the accept loop every server in the kit shares, and what a lesson plugs into it.
+ *
+ * A lesson's server.c is one function, handle_client(), plus whatever the lesson's idea needs.
+ * server_main() parses the options, opens the job log and the gate, listens, prints the
+ * readiness line, then calls handle_client() once per accepted client, one client after another.
+ *
+ * handle_client() takes over connfd: it must answer and close it before returning. The request
+ * buffer srv->request belongs to the accept loop and is reused for the very next client.
+ */
+#ifndef HANDOFF_SERVER_H
+#define HANDOFF_SERVER_H
+
+#include <stdint.h>
+
+#include "gate.h"
+#include "job.h"
+#include "net.h"
+#include "options.h"
+#include "request.h"
+#include "response.h"
+
+struct server {
+	struct options opt;
+	struct request request; /* the accept loop's one request, reused for every client */
+	uint64_t next_id;       /* the next job's id; only the accept loop touches it */
+	int listen_fd;
+};
+
+typedef void client_handler(struct server *srv, int connfd);
+
+/* Runs the server; returns main's exit status (2 for a bad command line). */
+int server_main(int argc, char **argv, client_handler *handle_client);
+
+/* Starts start(arg) on a new detached thread named name (valgrind's reports show the name).
+ * Returns 0, or -1 with a message; on -1, arg is still the caller's. With --max-clients,
+ * server_main() waits for these threads before it returns. */
+int thread_start_detached(void *(*start)(void *), void *arg, const char *name);
+
+#endif

@@ -1,0 +1,200 @@
+# tests/helpers.bash - what every test file shares: starting a server and waiting for its
+# readiness line, the gate, bounded waits, valgrind runs, and failure messages in plain words.
+#
+# Nothing here orders events with sleep. A test waits for the readiness line, for a response,
+# for the server to exit (`wait`), or - bounded - for a line to appear in the job log.
+# shellcheck shell=bash
+
+bats_require_minimum_version 1.5.0
+
+KIT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# shellcheck disable=SC2034 # the test files use it
+HCLIENT=$KIT/build/tests/hclient
+# No single server may live longer than this; a hung server fails its test instead of hanging.
+SERVER_LIFETIME=${SERVER_LIFETIME:-30}
+# Freed memory reads 0xA5 (glibc's perturb, with the per-thread cache off), so a job that reads
+# freed memory logs a wrong checksum every run instead of by luck.
+export GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=165
+
+# The server under test: $SERVER if set (make check L=NN sets it), else the lesson's reference.
+use_server() {
+	SERVER=${SERVER:-$KIT/build/solutions/$1/server}
+	[[ $SERVER == /* ]] || SERVER=$KIT/$SERVER
+	[[ -x $SERVER ]] || {
+		echo "no server at $SERVER: run make first" >&2
+		return 1
+	}
+}
+
+# Says what went wrong, in words, and fails the test.
+fail() {
+	printf '%s\n' "$@" >&2
+	return 1
+}
+
+# valgrind's options for each tool, as the lessons explain them.
+valgrind_options() {
+	case $1 in
+	memcheck) echo "--tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible" ;;
+	helgrind) echo "--tool=helgrind --free-is-write=yes" ;;
+	drd) echo "--tool=drd --free-is-write=yes --check-stack-var=yes" ;;
+	esac
+}
+
+# server_start [--valgrind TOOL] [--gate] [server options...]
+# Starts $SERVER on a free port, waits for "listening on 127.0.0.1:PORT", and sets PORT,
+# SERVER_PID, JOB_LOG and (with --gate) GATE_FD, the write end of the gate.
+server_start() {
+	local wrap=() line gate=()
+	VALGRIND_TOOL=
+	if [[ ${1-} == --valgrind ]]; then
+		# A sanitizer build cannot run under valgrind (tests/sanitizers.bats sets this).
+		[[ -z ${NO_VALGRIND-} ]] || skip "no valgrind runs in this build (NO_VALGRIND)"
+		VALGRIND_TOOL=$2
+		VALGRIND_LOG=${VALGRIND_LOG_DIR:-$BATS_TEST_TMPDIR}/$2.log
+		# shellcheck disable=SC2207 # the options are words without blanks
+		wrap=(valgrind -q --error-exitcode=99 --num-callers=30 --log-file="$VALGRIND_LOG"
+			--suppressions="$KIT/tests/valgrind.supp"
+			$(valgrind_options "$2"))
+		shift 2
+	fi
+	if [[ ${1-} == --gate ]]; then
+		mkfifo "$BATS_TEST_TMPDIR/gate"
+		gate=(--gate "$BATS_TEST_TMPDIR/gate")
+		shift
+	fi
+	JOB_LOG=$BATS_TEST_TMPDIR/jobs.log
+	SERVER_ERR=$BATS_TEST_TMPDIR/server.stderr
+	mkfifo "$BATS_TEST_TMPDIR/ready"
+	timeout -k 2 "$SERVER_LIFETIME" "${wrap[@]}" "$SERVER" --port 0 --log "$JOB_LOG" \
+		"${gate[@]}" "$@" >"$BATS_TEST_TMPDIR/ready" 2>"$SERVER_ERR" 3>&- &
+	SERVER_PID=$!
+	exec {READY_FD}<"$BATS_TEST_TMPDIR/ready"
+	if ! read -r -t 20 line <&"$READY_FD"; then
+		fail "the server never printed its readiness line ('listening on 127.0.0.1:PORT')" \
+			"its stderr:" "$(cat "$SERVER_ERR")"
+		return 1
+	fi
+	if [[ ! $line =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)$ ]]; then
+		fail "the readiness line should be 'listening on 127.0.0.1:PORT', not '$line'"
+		return 1
+	fi
+	PORT=${BASH_REMATCH[1]}
+	if ((${#gate[@]})); then
+		# The server holds the gate open for reading and writing, so this open never blocks.
+		exec {GATE_FD}>"$BATS_TEST_TMPDIR/gate"
+	fi
+}
+
+# Lets N jobs (default 1) past the gate.
+gate_release() {
+	local i
+	for ((i = 0; i < ${1:-1}; i++)); do
+		printf x >&"$GATE_FD"
+	done
+}
+
+# Waits for the server to exit (it does by itself after --max-clients) and sets SERVER_STATUS.
+server_wait() {
+	[[ -n $SERVER_PID ]] || return 0 # already waited for
+	SERVER_STATUS=0
+	wait "$SERVER_PID" || SERVER_STATUS=$?
+	SERVER_PID=
+}
+
+# Says how a server's exit status reads to a person.
+describe_exit() {
+	case $1 in
+	0) echo "exited normally" ;;
+	99) echo "exited with valgrind's error status 99: valgrind found errors" ;;
+	124 | 137) echo "was still running after ${SERVER_LIFETIME}s and was killed (hung?)" ;;
+	13[0-9] | 14[0-9] | 15[0-9]) echo "was killed by signal $(($1 - 128)) ($(kill -l $(($1 - 128))))" ;;
+	*) echo "exited with status $1" ;;
+	esac
+}
+
+# True while the server process runs (a dead one that nobody has waited for is a zombie, "Z").
+server_alive() {
+	local state
+	[[ -n ${SERVER_PID-} ]] && read -r _ _ state _ <"/proc/$SERVER_PID/stat" 2>/dev/null &&
+		[[ $state != Z ]]
+}
+
+# Waits, at most 10 s, until the job log has at least N lines; gives up early if the server
+# dies. Polls: there is no event to wait for, because in the threaded lessons a finished job
+# tells nobody but the log.
+wait_for_log_lines() {
+	local want=$1 i
+	for ((i = 0; i < 1000; i++)); do
+		[[ -f $JOB_LOG ]] && (($(wc -l <"$JOB_LOG") >= want)) && return 0
+		if ! server_alive; then
+			server_wait
+			fail "the server $(describe_exit "$SERVER_STATUS") before the job log had $want line(s)." \
+				"the job log has:" "$(cat "$JOB_LOG" 2>/dev/null)" "its stderr:" "$(cat "$SERVER_ERR")"
+			return 1
+		fi
+		sleep 0.01
+	done
+	fail "waited 10 s for $want line(s) in the job log; it has:" "$(cat "$JOB_LOG" 2>/dev/null)"
+}
+
+# The job log as "<length> <checksum>" lines, sorted, without the ids.
+logged_jobs() {
+	[[ -f $JOB_LOG ]] || return 0
+	cut -d' ' -f2- "$JOB_LOG" | sort
+}
+
+# Fails unless the job log holds exactly the jobs in file $1 ("<length> <checksum>" lines).
+assert_log_holds() {
+	local want got
+	want=$(sort "$1")
+	got=$(logged_jobs)
+	[[ $want == "$got" ]] && return 0
+	fail "the job log does not hold exactly the jobs the clients sent." \
+		"jobs sent (length checksum), each should appear once:" "$want" \
+		"the job log has:" "$(cat "$JOB_LOG" 2>/dev/null)" \
+		"$(missing_and_extra "$want" "$got")"
+}
+
+missing_and_extra() {
+	comm -23 <(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed 's/^/missing from the log: /'
+	comm -13 <(printf '%s\n' "$1") <(printf '%s\n' "$2") |
+		sed "s/^/in the log, but no client sent it (another job's bytes, or freed memory): /"
+}
+
+# After a valgrind run: fails, with the report, unless valgrind was content.
+assert_valgrind_clean() {
+	server_wait
+	if ((SERVER_STATUS == 0)) && [[ ! -s $VALGRIND_LOG ]]; then
+		return 0
+	fi
+	fail "$VALGRIND_TOOL: the server $(describe_exit "$SERVER_STATUS")." \
+		"valgrind's report, our own frames only (tests/tools/vgfilter):" \
+		"$("$KIT/tests/tools/vgfilter" <"$VALGRIND_LOG")" \
+		"full report: $VALGRIND_LOG"
+}
+
+# Sends one raw request (printf format and arguments) and prints the whole response.
+raw_request() {
+	local fd
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+	# shellcheck disable=SC2059 # the format is the caller's
+	printf "$@" >&"$fd"
+	timeout 10 cat <&"$fd"
+	exec {fd}<&-
+}
+
+# Fails unless response $1 has status $2.
+assert_status() {
+	local status_line=${1%%$'\r'*}
+	[[ $status_line == "HTTP/1.1 $2 "* ]] && return 0
+	fail "expected status $2, got: '${status_line:-no response at all}'" "$3"
+}
+
+teardown() {
+	if [[ -n ${SERVER_PID-} ]]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	return 0
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bats
+# The kit's own test: each lesson's starter, exactly as the kit ships it, fails its lesson's
+# check - so a student who runs `make check L=NN` before writing anything sees what to do.
+# The starters are built from git (see PRISTINE_REV in the Makefile), not from lessons/, so a
+# student's finished lesson does not turn this red.
+
+load helpers
+
+# starter_fails LESSON-DIR TEST-NAME: the pristine starter fails the named test of its lesson.
+starter_fails() {
+	local lesson=${1%%-*}
+	SERVER=$KIT/build/pristine/lessons/$1/server \
+		run bats --tap --filter "^$2\$" "$KIT/tests/lesson$lesson.bats"
+	[[ $output == *"not ok 1 $2"* ]] ||
+		fail "the lesson $lesson starter, as shipped, passes '$2': it should fail it" "$output"
+}
+
+@test "every lesson has its text, its starter, its reference and its test file" {
+	local dir name
+	for dir in "$KIT"/lessons/[0-9]*/; do
+		name=$(basename "$dir")
+		[[ -s $dir/README.md ]] || fail "lessons/$name has no README.md"
+		[[ -s $dir/server.c ]] || fail "lessons/$name has no starter server.c"
+		[[ -s $KIT/solutions/$name/server.c ]] || fail "lessons/$name has no solutions/$name/server.c"
+		[[ -s $KIT/tests/lesson${name%%-*}.bats ]] || fail "lessons/$name has no tests/lesson${name%%-*}.bats"
+		grep -q "starter_fails $name " "$BATS_TEST_FILENAME" || fail "lessons/$name has no starter test here"
+	done
+}
+
+@test "the lesson 01 starter, as shipped, fails lesson 01's check" {
+	starter_fails 01-blocking "01: answers 200 only after the job is done, with the job's log line as the body"
+}
+
+@test "the lesson 02 starter, as shipped, fails lesson 02's check" {
+	starter_fails 02-answer-first "02: answers 202 before the job runs, and the job runs after"
+}
+
+@test "the lesson 03 starter, as shipped, fails lesson 03's check" {
+	starter_fails 03-background-thread "03: answers the next client while an earlier job is still running"
+}

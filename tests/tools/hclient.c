@@ -1,0 +1,373 @@
+/*
+ * hclient - the kit's test client. It does what curl cannot do reliably: send a whole request
+ * (and more) before reading, notice a TCP reset every time, pause between the head and the body,
+ * and send many requests with random bodies from one process.
+ *
+ *   hclient jobs PORT COUNT SEED [--expect STATUS] [--max-size N]
+ *       Sends COUNT jobs one after another, with random bodies made from SEED. Prints one line
+ *       per job, "<length> <checksum>", as the job log should show it.
+ *   hclient post PORT [--size N] [--seed S] [--extra N] [--continue] [--hold FIFO]
+ *                     [--expect STATUS] [--response FILE]
+ *       Sends one job. --extra N sends N more bytes after the body, all before reading.
+ *       --continue sends "Expect: 100-continue" and waits for "100 Continue", prints
+ *       "continue", and with --hold reads one byte from FIFO before sending the body.
+ *       Prints "<length> <checksum>" of the body.
+ *   hclient fnv1a
+ *       Prints the FNV-1a checksum of standard input.
+ *
+ * Both take --timeout-ms MS, the longest wait for a response (default 10000).
+ *
+ * Exit status: 0 when every response had the expected status and complete framing; 1 with a
+ * message in plain words (and how to reproduce it with curl) otherwise; 2 for bad usage.
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "net.h"
+
+/* A test client never waits forever: a response must arrive within --timeout-ms (default 10 s). */
+enum { RESPONSE_TIMEOUT_MS = 10000, RESPONSE_MAX = 64 * 1024 };
+
+struct post {
+	int port;
+	size_t size;
+	uint64_t seed;
+	size_t extra;
+	int expect_continue;
+	const char *hold;
+	int expect;
+	const char *response_path;
+	const char *what; /* "request 3 of 20", for messages */
+	int timeout_ms;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+	        "usage: hclient jobs PORT COUNT SEED [--expect STATUS] [--max-size N]\n"
+	        "       hclient post PORT [--size N] [--seed S] [--extra N] [--continue]\n"
+	        "                         [--hold FIFO] [--expect STATUS] [--response FILE]\n"
+	        "       hclient fnv1a < FILE\n");
+	exit(2);
+}
+
+/* xorshift64*: small, fast, and the same bytes for the same seed on every machine. */
+static uint64_t next_random(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned char *make_body(uint64_t seed, size_t size)
+{
+	uint64_t state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	unsigned char *body = malloc(size > 0 ? size : 1);
+
+	if (body == NULL) {
+		perror("malloc");
+		exit(1);
+	}
+	for (size_t i = 0; i < size; i++)
+		body[i] = (unsigned char)(next_random(&state) >> 56);
+	return body;
+}
+
+static int connect_loopback(int port)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&addr, sizeof addr) == -1) {
+		fprintf(stderr, "could not connect to 127.0.0.1:%d: %s (is the server running?)\n",
+		        port, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/* Reads until EOF, the deadline, or a full buffer. Returns bytes read, or -1 (errno set). */
+static long read_response(int fd, char *buf, size_t cap, long long deadline)
+{
+	size_t got = 0;
+
+	while (got < cap) {
+		int ready = net_wait_readable(fd, deadline);
+		if (ready != 1) {
+			errno = ready == 0 ? ETIMEDOUT : errno;
+			return -1;
+		}
+		ssize_t n = recv(fd, buf + got, cap - got, 0);
+		if (n == 0)
+			break;
+		if (n == -1 && errno != EINTR)
+			return -1;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	buf[got < cap ? got : cap - 1] = '\0';
+	return (long)got;
+}
+
+/* Checks status line and framing. Returns NULL if fine, else what is wrong, in words. */
+static const char *check_response(const char *resp, size_t len, int expect, char *why, size_t n)
+{
+	int status;
+	const char *end = strstr(resp, "\r\n\r\n");
+	const char *cl = strcasestr(resp, "\r\nContent-Length:");
+
+	if (len == 0)
+		return "the server closed the connection without sending any response";
+	if (sscanf(resp, "HTTP/1.1 %d", &status) != 1)
+		return "the response does not start with an HTTP/1.1 status line";
+	if (status != expect) {
+		snprintf(why, n, "expected status %d, got %d", expect, status);
+		return why;
+	}
+	if (end == NULL)
+		return "the response head never ended (no blank line)";
+	if (cl == NULL || cl > end)
+		return "the response has no Content-Length, so the client cannot tell where it "
+		       "ends";
+	if (strcasestr(resp, "\r\nConnection: close\r\n") == NULL)
+		return "the response does not say Connection: close";
+	size_t body_len = len - (size_t)(end + 4 - resp);
+	if ((size_t)strtoul(cl + 17, NULL, 10) != body_len) {
+		snprintf(why, n, "Content-Length says %lu but %zu body bytes arrived",
+		         strtoul(cl + 17, NULL, 10), body_len);
+		return why;
+	}
+	return NULL;
+}
+
+/* Waits for "HTTP/1.1 100 Continue\r\n\r\n" and nothing more. */
+static void await_continue(int fd, const struct post *p)
+{
+	static const char want[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	char buf[sizeof want];
+	size_t got = 0;
+	long long deadline = now_ms() + p->timeout_ms;
+
+	while (got < sizeof want - 1) {
+		ssize_t n = net_wait_readable(fd, deadline) == 1
+		                    ? recv(fd, buf + got, sizeof want - 1 - got, 0)
+		                    : -1;
+		if (n <= 0) {
+			fprintf(stderr,
+			        "%s: waited for \"100 Continue\" after sending the head, got %s\n",
+			        p->what, n == 0 ? "EOF" : "nothing");
+			exit(1);
+		}
+		got += (size_t)n;
+	}
+	if (memcmp(buf, want, sizeof want - 1) != 0) {
+		fprintf(stderr, "%s: expected \"100 Continue\", got \"%.*s\"\n", p->what, (int)got,
+		        buf);
+		exit(1);
+	}
+	printf("continue\n");
+	fflush(stdout);
+}
+
+static void wait_on_hold(const char *path)
+{
+	char byte;
+	int fd = open(path, O_RDONLY);
+
+	if (fd == -1 || read(fd, &byte, 1) != 1) {
+		fprintf(stderr, "hold %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	close(fd);
+}
+
+/* How to see it by hand: the curl line that sends the same kind of request. */
+static void print_reproduce(const struct post *p)
+{
+	fprintf(stderr,
+	        "  reproduce: head -c %zu /dev/urandom > body && curl -si --data-binary @body "
+	        "http://127.0.0.1:%d/jobs\n",
+	        p->size, p->port);
+}
+
+/* Sends one job and checks the answer. Returns 0 or 1. */
+static int post_one(const struct post *p)
+{
+	char head[256];
+	static char resp[RESPONSE_MAX];
+	char why[128];
+	unsigned char *body = make_body(p->seed, p->size);
+	int fd = connect_loopback(p->port);
+	int n = snprintf(
+	        head, sizeof head,
+	        "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %zu\r\n%s\r\n",
+	        p->port, p->size, p->expect_continue ? "Expect: 100-continue\r\n" : "");
+	int failed = 1;
+	const char *wrong = NULL;
+
+	printf("%zu %016" PRIx64 "\n", p->size, fnv1a64(body, p->size));
+	fflush(stdout);
+	if (net_write_all(fd, head, (size_t)n) == -1)
+		goto sent;
+	if (p->expect_continue)
+		await_continue(fd, p);
+	if (p->hold != NULL)
+		wait_on_hold(p->hold);
+	if (net_write_all(fd, body, p->size) == -1)
+		goto sent;
+	for (size_t left = p->extra; left > 0;) {
+		static const char junk[4096] = {'x'};
+		size_t chunk = left < sizeof junk ? left : sizeof junk;
+		if (net_write_all(fd, junk, chunk) == -1)
+			goto sent;
+		left -= chunk;
+	}
+	long got = read_response(fd, resp, sizeof resp, now_ms() + p->timeout_ms);
+	if (got == -1)
+		goto sent;
+	if ((wrong = check_response(resp, (size_t)got, p->expect, why, sizeof why)) == NULL)
+		failed = 0;
+sent:
+	if (failed && wrong == NULL)
+		fprintf(stderr, "%s: %s before the whole response arrived%s\n", p->what,
+		        errno == ECONNRESET || errno == EPIPE
+		                ? "the server reset the connection (ECONNRESET)"
+		        : errno == ETIMEDOUT ? "no answer in time"
+		                             : strerror(errno),
+		        errno == ECONNRESET || errno == EPIPE
+		                ? ": a server that close()s while request bytes are still unread "
+		                  "makes its kernel send a reset, and the reset destroys the "
+		                  "response"
+		                : "");
+	else if (failed)
+		fprintf(stderr, "%s (%zu-byte body%s): %s\n", p->what, p->size,
+		        p->extra ? " plus extra bytes" : "", wrong);
+	if (failed) {
+		if (wrong != NULL && *resp != '\0')
+			fprintf(stderr, "  the response was:\n%.400s\n", resp);
+		print_reproduce(p);
+	} else if (p->response_path != NULL) {
+		FILE *f = fopen(p->response_path, "w");
+		if (f != NULL) {
+			fputs(resp, f);
+			fclose(f);
+		}
+	}
+	close(fd);
+	free(body);
+	return failed;
+}
+
+static unsigned long number(const char *text)
+{
+	char *end;
+	unsigned long value = strtoul(text, &end, 10);
+
+	if (*text == '\0' || *end != '\0')
+		usage();
+	return value;
+}
+
+/* Reads the shared options of post and jobs into *p. */
+static void parse_post_options(int argc, char **argv, int first, struct post *p, size_t *max)
+{
+	for (int i = first; i < argc; i++) {
+		if (strcmp(argv[i], "--continue") == 0) {
+			p->expect_continue = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			usage();
+		const char *v = argv[++i];
+		if (strcmp(argv[i - 1], "--size") == 0)
+			p->size = number(v);
+		else if (strcmp(argv[i - 1], "--seed") == 0)
+			p->seed = number(v);
+		else if (strcmp(argv[i - 1], "--extra") == 0)
+			p->extra = number(v);
+		else if (strcmp(argv[i - 1], "--hold") == 0)
+			p->hold = v;
+		else if (strcmp(argv[i - 1], "--expect") == 0)
+			p->expect = (int)number(v);
+		else if (strcmp(argv[i - 1], "--timeout-ms") == 0)
+			p->timeout_ms = (int)number(v);
+		else if (strcmp(argv[i - 1], "--response") == 0)
+			p->response_path = v;
+		else if (strcmp(argv[i - 1], "--max-size") == 0 && max != NULL)
+			*max = number(v);
+		else
+			usage();
+	}
+}
+
+static int run_jobs(int argc, char **argv)
+{
+	struct post p = {.expect = 202, .timeout_ms = RESPONSE_TIMEOUT_MS};
+	size_t max_size = 4096;
+	char what[64];
+
+	if (argc < 5)
+		usage();
+	p.port = (int)number(argv[2]);
+	unsigned long count = number(argv[3]);
+	uint64_t seed = number(argv[4]);
+	parse_post_options(argc, argv, 5, &p, &max_size);
+	uint64_t sizes = seed;
+	for (unsigned long i = 0; i < count; i++) {
+		p.size = 1 + (size_t)(next_random(&sizes) % max_size);
+		p.seed = seed + i;
+		p.what = what;
+		snprintf(what, sizeof what, "request %lu of %lu", i + 1, count);
+		if (post_one(&p) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int run_fnv1a(void)
+{
+	unsigned char buf[65536];
+	uint64_t hash = 0xcbf29ce484222325u;
+	size_t n;
+
+	while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			hash ^= buf[i];
+			hash *= 0x100000001b3u;
+		}
+	}
+	printf("%016" PRIx64 "\n", hash);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "fnv1a") == 0)
+		return run_fnv1a();
+	if (argc >= 5 && strcmp(argv[1], "jobs") == 0)
+		return run_jobs(argc, argv);
+	if (argc >= 3 && strcmp(argv[1], "post") == 0) {
+		struct post p = {.size = 100,
+		                 .seed = 1,
+		                 .expect = 202,
+		                 .what = "the request",
+		                 .timeout_ms = RESPONSE_TIMEOUT_MS};
+		p.port = (int)number(argv[2]);
+		parse_post_options(argc, argv, 3, &p, NULL);
+		return post_one(&p);
+	}
+	usage();
+}
