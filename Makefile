@@ -33,6 +33,7 @@ SANITIZE_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omi
 SANITIZE_tsan := -fsanitize=thread
 
 .PHONY: all check lint demo clean bench sanitizers FORCE
+.SECONDARY:
 all: $(SERVERS) $(TOOLS)
 
 $(BUILD)/common/%.o: lessons/common/%.c $(COMMON_HDR)

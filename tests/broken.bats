@@ -81,3 +81,11 @@ check_variant() {
 @test "broken/03-d is caught by lesson 03's check" {
 	check_variant 03-d
 }
+
+@test "broken/04-a is caught by lesson 04's check, and by memcheck" {
+	check_variant 04-a
+}
+
+@test "broken/05-a is caught by lesson 05's check, and by memcheck, helgrind and DRD" {
+	check_variant 05-a
+}

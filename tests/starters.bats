@@ -38,3 +38,11 @@ starter_fails() {
 @test "the lesson 03 starter, as shipped, fails lesson 03's check" {
 	starter_fails 03-background-thread "03: answers the next client while an earlier job is still running"
 }
+
+@test "the lesson 04 starter, as shipped, fails lesson 04's check" {
+	starter_fails 04-worker-pool "04: beyond workers + queue jobs, answers 503 with Retry-After at once, and keeps serving"
+}
+
+@test "the lesson 05 starter, as shipped, fails lesson 05's check" {
+	starter_fails 05-graceful-shutdown "05: SIGTERM with 55 jobs queued or running: every 202'd job is logged once, exit 0"
+}

@@ -12,24 +12,19 @@
 
 #include "server.h"
 
-/* Opens everything the loop needs and announces readiness. Returns 0 or -1. */
-static int server_start(struct server *srv)
+/* Opens everything the loop needs. Returns 0 or -1. */
+static int server_start(struct server *srv, int *port)
 {
-	int port;
-
 	/* A client that resets while we write must not kill us with SIGPIPE (we also pass
 	 * MSG_NOSIGNAL to send(); this covers every other write). */
 	signal(SIGPIPE, SIG_IGN);
 	if (job_setup(srv->opt.log_path, srv->opt.work_ms) == -1 ||
 	    gate_setup(srv->opt.gate_path) == -1)
 		return -1;
-	if ((srv->listen_fd = net_listen(srv->opt.port, &port)) == -1)
+	if ((srv->listen_fd = net_listen(srv->opt.port, port)) == -1)
 		return -1;
 	request_init(&srv->request);
 	srv->next_id = 1;
-	/* The readiness line: tests wait for it instead of guessing how long start-up takes. */
-	printf("listening on 127.0.0.1:%d\n", port);
-	fflush(stdout);
 	return 0;
 }
 
@@ -94,6 +89,18 @@ int thread_start_detached(void *(*start)(void *), void *arg, const char *name)
 	return err == 0 ? 0 : -1;
 }
 
+int thread_start(pthread_t *thread, void *(*start)(void *), void *arg, const char *name)
+{
+	int err = pthread_create(thread, NULL, start, arg);
+
+	if (err != 0) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(err));
+		return -1;
+	}
+	pthread_setname_np(*thread, name); /* Safe: a joinable thread lives until it is joined. */
+	return 0;
+}
+
 /* Waits until every thread from thread_start_detached() has finished. */
 static void wait_for_threads(void)
 {
@@ -103,25 +110,41 @@ static void wait_for_threads(void)
 	pthread_mutex_unlock(&running_lock);
 }
 
-int server_main(int argc, char **argv, client_handler *handle_client)
+int server_run(int argc, char **argv, const struct lesson *lesson)
 {
-	struct server srv;
-	int parsed = options_parse(argc, argv, &srv.opt);
+	struct server srv = {.stop_fd = -1};
+	int parsed = options_parse(argc, argv, lesson->options, &srv.opt);
+	int port;
 
 	if (parsed != OPTIONS_OK)
 		return parsed == OPTIONS_HELP ? 0 : 2;
-	if (server_start(&srv) == -1)
+	if (server_start(&srv, &port) == -1 || (lesson->start != NULL && lesson->start(&srv) == -1))
 		return 1;
+	/* The readiness line, once everything is in place: tests wait for it instead of guessing
+	 * how long start-up takes. */
+	printf("listening on 127.0.0.1:%d\n", port);
+	fflush(stdout);
 	for (long served = 0; srv.opt.max_clients == 0 || served < srv.opt.max_clients;) {
-		int connfd = net_accept(srv.listen_fd);
+		int connfd = net_accept(srv.listen_fd, srv.stop_fd);
+		if (connfd == NET_STOP)
+			break;
 		if (connfd == -1)
 			continue;
-		handle_client(&srv, connfd); /* Takes over connfd. */
+		lesson->handle_client(&srv, connfd); /* Takes over connfd. */
 		served++;
 	}
-	/* Only with --max-clients: stop listening, let the jobs finish, free what the loop owns. */
+	/* Stop listening, let the jobs finish, free what the loop owns. */
 	close(srv.listen_fd);
+	if (lesson->stop != NULL)
+		lesson->stop(&srv);
 	wait_for_threads();
 	request_free(&srv.request);
 	return 0;
+}
+
+int server_main(int argc, char **argv, client_handler *handle_client)
+{
+	struct lesson lesson = {.handle_client = handle_client};
+
+	return server_run(argc, argv, &lesson);
 }

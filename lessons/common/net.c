@@ -73,9 +73,21 @@ fail:
 	return -1;
 }
 
-int net_accept(int listen_fd)
+int net_accept(int listen_fd, int stop_fd)
 {
+	struct pollfd pfd[2] = {{.fd = listen_fd, .events = POLLIN},
+	                        {.fd = stop_fd, .events = POLLIN}};
 	int fd;
+
+	/* With a stop_fd, wait for a client or a stop, whichever comes first. */
+	while (stop_fd >= 0 && poll(pfd, 2, -1) == -1) {
+		if (errno != EINTR) {
+			fprintf(stderr, "poll: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	if (stop_fd >= 0 && pfd[1].revents != 0)
+		return NET_STOP;
 
 	/* EINTR: a signal arrived. ECONNABORTED: the client gave up while waiting in the queue. */
 	while ((fd = accept(listen_fd, NULL, NULL)) == -1) {
@@ -97,7 +109,9 @@ int net_write_all(int fd, const void *buf, size_t len)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "send: %s\n", strerror(errno));
+			/* EPIPE, ECONNRESET: the client left, which is its right; say nothing. */
+			if (errno != EPIPE && errno != ECONNRESET)
+				fprintf(stderr, "send: %s\n", strerror(errno));
 			return -1;
 		}
 		p += n;

@@ -17,8 +17,10 @@
 int net_listen(int port, int *bound_port);
 
 /* Waits for the next client. Returns its socket, or -1 if this attempt failed (the caller simply
- * tries again). */
-int net_accept(int listen_fd);
+ * tries again). With stop_fd >= 0 it also watches stop_fd, and returns NET_STOP as soon as
+ * stop_fd is readable. */
+int net_accept(int listen_fd, int stop_fd);
+enum { NET_STOP = -2 };
 
 /* Writes all len bytes, however many send() calls it takes. Never raises SIGPIPE. Returns 0, or
  * -1 if the client went away. */

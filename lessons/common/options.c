@@ -9,7 +9,8 @@
 #include "options.h"
 
 static const char usage[] = "usage: server [--port N] [--log PATH] [--work-ms MS] [--gate PATH] "
-                            "[--timeout-ms MS] [--max-clients N] [--help]";
+                            "[--timeout-ms MS] [--max-clients N]";
+static const char usage_pool[] = " [--workers N] [--queue N]";
 
 static const char help[] =
         "Options:\n"
@@ -21,8 +22,14 @@ static const char help[] =
         "  --timeout-ms MS  a request must arrive within MS milliseconds, else 408\n"
         "                   (default 5000)\n"
         "  --max-clients N  test hook: after N clients, stop accepting, let the jobs finish\n"
-        "                   and exit 0 (default 0: serve forever)\n"
-        "On start the server prints one line, \"listening on 127.0.0.1:PORT\".\n";
+        "                   and exit 0 (default 0: serve forever)\n";
+
+static const char help_ready[] = "On start the server prints one line, "
+                                 "\"listening on 127.0.0.1:PORT\".\n";
+
+static const char help_pool[] =
+        "  --workers N      worker threads that run the jobs (default 4)\n"
+        "  --queue N        jobs that may wait for a worker; one more gets 503 (default 64)\n";
 
 /* Parses a whole decimal number in [min, max]. */
 static int parse_number(const char *text, long min, long max, long *out)
@@ -38,11 +45,17 @@ static int parse_number(const char *text, long min, long max, long *out)
 }
 
 /* Stores one option's value. Returns 0, or -1 if the name is unknown or the value bad. */
-static int set_option(struct options *opt, const char *name, const char *value)
+static int set_option(struct options *opt, unsigned extras, const char *name, const char *value)
 {
 	long n;
 
-	if (strcmp(name, "--log") == 0 && *value != '\0')
+	if ((extras & OPTIONS_POOL) && strcmp(name, "--workers") == 0 &&
+	    parse_number(value, 1, 256, &n) == 0)
+		opt->workers = (int)n;
+	else if ((extras & OPTIONS_POOL) && strcmp(name, "--queue") == 0 &&
+	         parse_number(value, 1, 1000000, &n) == 0)
+		opt->queue = (int)n;
+	else if (strcmp(name, "--log") == 0 && *value != '\0')
 		opt->log_path = value;
 	else if (strcmp(name, "--gate") == 0 && *value != '\0')
 		opt->gate_path = value;
@@ -59,19 +72,26 @@ static int set_option(struct options *opt, const char *name, const char *value)
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct options *opt)
+int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 {
-	*opt = (struct options){
-	        .port = 8080, .log_path = "jobs.log", .work_ms = 200, .timeout_ms = 5000};
+	const char *more = extras & OPTIONS_POOL ? usage_pool : "";
+
+	*opt = (struct options){.port = 8080,
+	                        .log_path = "jobs.log",
+	                        .work_ms = 200,
+	                        .timeout_ms = 5000,
+	                        .workers = 4,
+	                        .queue = 64};
 	for (int i = 1; i < argc; i += 2) {
 		if (strcmp(argv[i], "--help") == 0) {
-			printf("%s\n%s", usage, help);
+			printf("%s%s [--help]\n%s%s%s", usage, more, help,
+			       extras & OPTIONS_POOL ? help_pool : "", help_ready);
 			return OPTIONS_HELP;
 		}
 		const char *value = i + 1 < argc ? argv[i + 1] : "";
-		if (set_option(opt, argv[i], value) == -1) {
-			fprintf(stderr, "server: bad option '%s%s%s'; %s\n", argv[i],
-			        i + 1 < argc ? " " : "", value, usage);
+		if (set_option(opt, extras, argv[i], value) == -1) {
+			fprintf(stderr, "server: bad option '%s%s%s'; %s%s [--help]\n", argv[i],
+			        i + 1 < argc ? " " : "", value, usage, more);
 			return OPTIONS_BAD;
 		}
 	}

@@ -11,13 +11,19 @@ struct options {
 	const char *gate_path; /* --gate PATH: test-only FIFO, see gate.h */
 	int timeout_ms;        /* --timeout-ms MS: a whole request must arrive within this */
 	long max_clients;      /* --max-clients N: test-only, stop after N clients (0 = never) */
+	int workers;           /* --workers N: worker threads (lesson 04 on) */
+	int queue;             /* --queue N: jobs that may wait for a worker (lesson 04 on) */
 };
+
+/* The options a lesson adds to the common ones, for options_parse(). */
+enum { OPTIONS_POOL = 1 << 0 /* --workers, --queue */ };
 
 /* What options_parse() found. */
 enum { OPTIONS_OK, OPTIONS_HELP, OPTIONS_BAD };
 
-/* Fills *opt from argv. On OPTIONS_HELP it has printed the help on stdout; on OPTIONS_BAD, a
- * one-line usage message on stderr. */
-int options_parse(int argc, char **argv, struct options *opt);
+/* Fills *opt from argv, accepting the common options and the extras a lesson takes. On
+ * OPTIONS_HELP it has printed the help on stdout; on OPTIONS_BAD, a one-line usage message on
+ * stderr. */
+int options_parse(int argc, char **argv, unsigned extras, struct options *opt);
 
 #endif

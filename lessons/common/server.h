@@ -11,6 +11,7 @@
 #ifndef HANDOFF_SERVER_H
 #define HANDOFF_SERVER_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "gate.h"
@@ -25,6 +26,7 @@ struct server {
 	struct request request; /* the accept loop's one request, reused for every client */
 	uint64_t next_id;       /* the next job's id; only the accept loop touches it */
 	int listen_fd;
+	int stop_fd; /* once readable, the loop stops accepting (-1: never; lesson 05 on) */
 };
 
 typedef void client_handler(struct server *srv, int connfd);
@@ -32,9 +34,25 @@ typedef void client_handler(struct server *srv, int connfd);
 /* Runs the server; returns main's exit status (2 for a bad command line). */
 int server_main(int argc, char **argv, client_handler *handle_client);
 
+/* What a lesson from 04 on plugs into the loop, besides handle_client. */
+struct lesson {
+	client_handler *handle_client;
+	unsigned options;                 /* the extra options it takes (options.h) */
+	int (*start)(struct server *srv); /* before the first client: returns 0, or -1 */
+	void (*stop)(struct server *srv); /* after the loop stops: finish the jobs, free */
+};
+
+/* server_main() for a lesson with start and stop hooks. The loop ends after --max-clients
+ * clients, or when srv->stop_fd becomes readable; then stop() runs, and server_run returns 0. */
+int server_run(int argc, char **argv, const struct lesson *lesson);
+
 /* Starts start(arg) on a new detached thread named name (valgrind's reports show the name).
  * Returns 0, or -1 with a message; on -1, arg is still the caller's. With --max-clients,
  * server_main() waits for these threads before it returns. */
 int thread_start_detached(void *(*start)(void *), void *arg, const char *name);
+
+/* Starts start(arg) on a new joinable thread named name; the caller joins it. Returns 0, or -1
+ * with a message. */
+int thread_start(pthread_t *thread, void *(*start)(void *), void *arg, const char *name);
 
 #endif

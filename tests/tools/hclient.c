@@ -12,6 +12,10 @@
  *       --continue sends "Expect: 100-continue" and waits for "100 Continue", prints
  *       "continue", and with --hold reads one byte from FIFO before sending the body.
  *       Prints "<length> <checksum>" of the body.
+ *   hclient load PORT COUNT SEED --parallel K [--max-size N]
+ *       Sends COUNT jobs over K connections at a time. Each must be answered 202, or 503 with
+ *       Retry-After. Prints "<length> <checksum>" for each job answered 202, and on stderr how
+ *       many were accepted and refused.
  *   hclient fnv1a
  *       Prints the FNV-1a checksum of standard input.
  *
@@ -26,6 +30,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +55,8 @@ struct post {
 	const char *response_path;
 	const char *what; /* "request 3 of 20", for messages */
 	int timeout_ms;
+	int may_refuse; /* 503 with Retry-After is an acceptable answer too */
+	int refused;    /* set when the answer was 503 */
 };
 
 static void usage(void)
@@ -123,8 +130,9 @@ static long read_response(int fd, char *buf, size_t cap, long long deadline)
 }
 
 /* Checks status line and framing. Returns NULL if fine, else what is wrong, in words. */
-static const char *check_response(const char *resp, size_t len, int expect, char *why, size_t n)
+static const char *check_response(const char *resp, size_t len, struct post *p, char *why, size_t n)
 {
+	int expect = p->expect;
 	int status;
 	const char *end = strstr(resp, "\r\n\r\n");
 	const char *cl = strcasestr(resp, "\r\nContent-Length:");
@@ -133,6 +141,12 @@ static const char *check_response(const char *resp, size_t len, int expect, char
 		return "the server closed the connection without sending any response";
 	if (sscanf(resp, "HTTP/1.1 %d", &status) != 1)
 		return "the response does not start with an HTTP/1.1 status line";
+	if (p->may_refuse && status == 503) {
+		if (strcasestr(resp, "\r\nRetry-After:") == NULL)
+			return "a 503 must say when to come back (Retry-After)";
+		p->refused = 1;
+		expect = 503;
+	}
 	if (status != expect) {
 		snprintf(why, n, "expected status %d, got %d", expect, status);
 		return why;
@@ -203,11 +217,28 @@ static void print_reproduce(const struct post *p)
 	        p->size, p->port);
 }
 
+/* Says, in words, why the response never arrived whole. */
+static void explain_io_failure(const struct post *p, int err)
+{
+	if (err == ECONNRESET || err == EPIPE)
+		fprintf(stderr,
+		        "%s: the server reset the connection (ECONNRESET) before the whole "
+		        "response arrived: a server that close()s while request bytes are "
+		        "still unread makes its kernel send a reset, and the reset destroys "
+		        "the response\n",
+		        p->what);
+	else if (err == ETIMEDOUT)
+		fprintf(stderr, "%s: no complete response within %d ms\n", p->what, p->timeout_ms);
+	else
+		fprintf(stderr, "%s: %s before the whole response arrived\n", p->what,
+		        strerror(err));
+}
+
 /* Sends one job and checks the answer. Returns 0 or 1. */
-static int post_one(const struct post *p)
+static int post_one(struct post *p)
 {
 	char head[256];
-	static char resp[RESPONSE_MAX];
+	char resp[RESPONSE_MAX];
 	char why[128];
 	unsigned char *body = make_body(p->seed, p->size);
 	int fd = connect_loopback(p->port);
@@ -218,8 +249,10 @@ static int post_one(const struct post *p)
 	int failed = 1;
 	const char *wrong = NULL;
 
-	printf("%zu %016" PRIx64 "\n", p->size, fnv1a64(body, p->size));
-	fflush(stdout);
+	if (!p->may_refuse) {
+		printf("%zu %016" PRIx64 "\n", p->size, fnv1a64(body, p->size));
+		fflush(stdout);
+	}
 	if (net_write_all(fd, head, (size_t)n) == -1)
 		goto sent;
 	if (p->expect_continue)
@@ -238,20 +271,11 @@ static int post_one(const struct post *p)
 	long got = read_response(fd, resp, sizeof resp, now_ms() + p->timeout_ms);
 	if (got == -1)
 		goto sent;
-	if ((wrong = check_response(resp, (size_t)got, p->expect, why, sizeof why)) == NULL)
+	if ((wrong = check_response(resp, (size_t)got, p, why, sizeof why)) == NULL)
 		failed = 0;
 sent:
 	if (failed && wrong == NULL)
-		fprintf(stderr, "%s: %s before the whole response arrived%s\n", p->what,
-		        errno == ECONNRESET || errno == EPIPE
-		                ? "the server reset the connection (ECONNRESET)"
-		        : errno == ETIMEDOUT ? "no answer in time"
-		                             : strerror(errno),
-		        errno == ECONNRESET || errno == EPIPE
-		                ? ": a server that close()s while request bytes are still unread "
-		                  "makes its kernel send a reset, and the reset destroys the "
-		                  "response"
-		                : "");
+		explain_io_failure(p, errno);
 	else if (failed)
 		fprintf(stderr, "%s (%zu-byte body%s): %s\n", p->what, p->size,
 		        p->extra ? " plus extra bytes" : "", wrong);
@@ -259,6 +283,11 @@ sent:
 		if (wrong != NULL && *resp != '\0')
 			fprintf(stderr, "  the response was:\n%.400s\n", resp);
 		print_reproduce(p);
+	} else if (p->may_refuse && !p->refused) {
+		flockfile(stdout);
+		printf("%zu %016" PRIx64 "\n", p->size, fnv1a64(body, p->size));
+		fflush(stdout);
+		funlockfile(stdout);
 	} else if (p->response_path != NULL) {
 		FILE *f = fopen(p->response_path, "w");
 		if (f != NULL) {
@@ -337,6 +366,76 @@ static int run_jobs(int argc, char **argv)
 	return 0;
 }
 
+/* The shared plan of a load run; each thread takes the next request number. */
+struct load {
+	struct post base;
+	unsigned long count;
+	uint64_t seed;
+	size_t max_size;
+	pthread_mutex_t lock;
+	unsigned long next;
+	unsigned long accepted, refused, failed;
+};
+
+static void *load_thread(void *arg)
+{
+	struct load *l = arg;
+	char what[64];
+
+	for (;;) {
+		pthread_mutex_lock(&l->lock);
+		unsigned long i = l->next++;
+		pthread_mutex_unlock(&l->lock);
+		if (i >= l->count)
+			return NULL;
+		struct post p = l->base;
+		uint64_t sizes = l->seed + i;
+		p.size = 1 + (size_t)(next_random(&sizes) % l->max_size);
+		p.seed = l->seed + i;
+		p.what = what;
+		snprintf(what, sizeof what, "request %lu of %lu", i + 1, l->count);
+		int failed = post_one(&p);
+		pthread_mutex_lock(&l->lock);
+		l->failed += (unsigned long)failed;
+		l->refused += (unsigned long)(!failed && p.refused);
+		l->accepted += (unsigned long)(!failed && !p.refused);
+		pthread_mutex_unlock(&l->lock);
+	}
+}
+
+static int run_load(int argc, char **argv)
+{
+	struct load l = {
+	        .base = {.expect = 202, .timeout_ms = RESPONSE_TIMEOUT_MS, .may_refuse = 1},
+	        .max_size = 4096,
+	        .lock = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t threads[64];
+	unsigned long parallel = 1;
+
+	if (argc < 5)
+		usage();
+	l.base.port = (int)number(argv[2]);
+	l.count = number(argv[3]);
+	l.seed = number(argv[4]);
+	for (int i = 5; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--parallel") == 0)
+			parallel = number(argv[i + 1]);
+		else if (strcmp(argv[i], "--max-size") == 0)
+			l.max_size = number(argv[i + 1]);
+		else
+			usage();
+	}
+	if (parallel < 1 || parallel > 64)
+		usage();
+	for (unsigned long t = 0; t < parallel; t++)
+		pthread_create(&threads[t], NULL, load_thread, &l);
+	for (unsigned long t = 0; t < parallel; t++)
+		pthread_join(threads[t], NULL);
+	fprintf(stderr, "%lu accepted (202), %lu refused (503), %lu failed\n", l.accepted,
+	        l.refused, l.failed);
+	return l.failed > 0;
+}
+
 static int run_fnv1a(void)
 {
 	unsigned char buf[65536];
@@ -359,6 +458,8 @@ int main(int argc, char **argv)
 		return run_fnv1a();
 	if (argc >= 5 && strcmp(argv[1], "jobs") == 0)
 		return run_jobs(argc, argv);
+	if (argc >= 5 && strcmp(argv[1], "load") == 0)
+		return run_load(argc, argv);
 	if (argc >= 3 && strcmp(argv[1], "post") == 0) {
 		struct post p = {.size = 100,
 		                 .seed = 1,

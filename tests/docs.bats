@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# The kit's own test: the texts say what the code does. Lesson texts and docs point into the
+# code by name - functions as `name()`, files as repo paths - never by line number, and these
+# checks keep every such anchor alive.
+
+load helpers
+
+doc_files() {
+	ls "$KIT"/README.md "$KIT"/lessons/*/README.md "$KIT"/docs/*.md "$KIT"/docs/broken/*.md
+}
+
+@test "every function a text names as \`name()\` exists in the kit's code" {
+	local doc name missing=()
+	for doc in $(doc_files); do
+		for name in $(grep -o '`[A-Za-z_][A-Za-z0-9_]*()`' "$doc" | tr -d '`()' | sort -u); do
+			grep -rqw -- "$name" "$KIT"/lessons "$KIT"/solutions "$KIT"/broken "$KIT"/tests/tools \
+				--include='*.c' --include='*.h' || missing+=("${doc#"$KIT"/}: $name()")
+		done
+	done
+	((${#missing[@]} == 0)) || fail "these functions are named in a text but exist nowhere in the code:" "${missing[@]}"
+}
+
+@test "every repository path a text names exists" {
+	local doc path missing=()
+	for doc in $(doc_files); do
+		for path in $(grep -oE '`(lessons|solutions|broken|tests|docs)/[^` ]*`' "$doc" | tr -d '`' | sort -u); do
+			[[ $path == *NN* || $path == *'*'* || $path == *X/* || $path == *'<'* ]] && continue
+			[[ -e $KIT/$path ]] || missing+=("${doc#"$KIT"/}: $path")
+		done
+	done
+	((${#missing[@]} == 0)) || fail "these paths are named in a text but do not exist:" "${missing[@]}"
+}
+
+@test "each broken variant's explanation quotes the report it must produce" {
+	local exp variant line missing=()
+	for exp in "$KIT"/broken/*/*.exp; do
+		variant=$(basename "$(dirname "$exp")")
+		while IFS= read -r line; do
+			line=${line#"${line%%[![:space:]]*}"}
+			[[ -z $line ]] || grep -qF -- "$line" "$KIT/docs/broken/$variant.md" ||
+				missing+=("docs/broken/$variant.md lacks '$line' ($(basename "$exp"))")
+		done <"$exp"
+	done
+	((${#missing[@]} == 0)) || fail "an explanation no longer matches its stored report:" "${missing[@]}"
+}
+
+@test "the README's quick start installs what CI installs, and runs make demo and make check" {
+	local packages package
+	packages=$(sed -n 's/^packages=(\(.*\))$/\1/p' "$KIT/.ci/run")
+	[[ -n $packages ]] || fail ".ci/run has no packages=(...) line"
+	for package in $packages; do
+		grep -q "apt-get install -y .*\b$package\b.*&& make demo" "$KIT/README.md" ||
+			fail "the README's install command lacks '$package', which .ci/run installs"
+	done
+	grep -qx 'make check' "$KIT/README.md" || fail "the README's second command should be 'make check'"
+	grep -q '^make check$' "$KIT/.ci/run" || fail ".ci/run should run the README's test command, make check"
+}
+
+@test "no text in the kit is a placeholder" {
+	run grep -rniE '\b(TBD|placeholder|lorem ipsum|FIXME|XXX)\b' "$KIT"/README.md "$KIT"/docs "$KIT"/lessons/*/README.md
+	((status == 1)) || fail "placeholder text:" "$output"
+}
