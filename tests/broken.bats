@@ -89,3 +89,7 @@ check_variant() {
 @test "broken/05-a is caught by lesson 05's check, and by memcheck, helgrind and DRD" {
 	check_variant 05-a
 }
+
+@test "broken/06-a is caught by lesson 06's check, and by memcheck, helgrind and DRD" {
+	check_variant 06-a
+}

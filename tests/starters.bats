@@ -46,3 +46,7 @@ starter_fails() {
 @test "the lesson 05 starter, as shipped, fails lesson 05's check" {
 	starter_fails 05-graceful-shutdown "05: SIGTERM with 55 jobs queued or running: every 202'd job is logged once, exit 0"
 }
+
+@test "the lesson 06 starter, as shipped, fails lesson 06's check" {
+	starter_fails 06-status-monitor "06: the 202 says Location: /jobs/ID; GET there reports queued, then done with the checksum"
+}

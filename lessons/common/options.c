@@ -11,6 +11,7 @@
 static const char usage[] = "usage: server [--port N] [--log PATH] [--work-ms MS] [--gate PATH] "
                             "[--timeout-ms MS] [--max-clients N]";
 static const char usage_pool[] = " [--workers N] [--queue N]";
+static const char usage_table[] = " [--table N]";
 
 static const char help[] =
         "Options:\n"
@@ -31,6 +32,10 @@ static const char help_pool[] =
         "  --workers N      worker threads that run the jobs (default 4)\n"
         "  --queue N        jobs that may wait for a worker; one more gets 503 (default 64)\n";
 
+static const char help_table[] =
+        "  --table N        keep the status of the newest N jobs for GET /jobs/ID\n"
+        "                   (default 1024)\n";
+
 /* Parses a whole decimal number in [min, max]. */
 static int parse_number(const char *text, long min, long max, long *out)
 {
@@ -49,8 +54,11 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 {
 	long n;
 
-	if ((extras & OPTIONS_POOL) && strcmp(name, "--workers") == 0 &&
-	    parse_number(value, 1, 256, &n) == 0)
+	if ((extras & OPTIONS_TABLE) && strcmp(name, "--table") == 0 &&
+	    parse_number(value, 1, 1000000, &n) == 0)
+		opt->table = (int)n;
+	else if ((extras & OPTIONS_POOL) && strcmp(name, "--workers") == 0 &&
+	         parse_number(value, 1, 256, &n) == 0)
 		opt->workers = (int)n;
 	else if ((extras & OPTIONS_POOL) && strcmp(name, "--queue") == 0 &&
 	         parse_number(value, 1, 1000000, &n) == 0)
@@ -74,18 +82,22 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 
 int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 {
-	const char *more = extras & OPTIONS_POOL ? usage_pool : "";
+	char more[64];
 
+	snprintf(more, sizeof more, "%s%s", extras & OPTIONS_POOL ? usage_pool : "",
+	         extras & OPTIONS_TABLE ? usage_table : "");
 	*opt = (struct options){.port = 8080,
 	                        .log_path = "jobs.log",
 	                        .work_ms = 200,
 	                        .timeout_ms = 5000,
 	                        .workers = 4,
-	                        .queue = 64};
+	                        .queue = 64,
+	                        .table = 1024};
 	for (int i = 1; i < argc; i += 2) {
 		if (strcmp(argv[i], "--help") == 0) {
-			printf("%s%s [--help]\n%s%s%s", usage, more, help,
-			       extras & OPTIONS_POOL ? help_pool : "", help_ready);
+			printf("%s%s [--help]\n%s%s%s%s", usage, more, help,
+			       extras & OPTIONS_POOL ? help_pool : "",
+			       extras & OPTIONS_TABLE ? help_table : "", help_ready);
 			return OPTIONS_HELP;
 		}
 		const char *value = i + 1 < argc ? argv[i + 1] : "";

@@ -13,10 +13,14 @@ struct options {
 	long max_clients;      /* --max-clients N: test-only, stop after N clients (0 = never) */
 	int workers;           /* --workers N: worker threads (lesson 04 on) */
 	int queue;             /* --queue N: jobs that may wait for a worker (lesson 04 on) */
+	int table;             /* --table N: jobs whose status is kept (lesson 06 on) */
 };
 
 /* The options a lesson adds to the common ones, for options_parse(). */
-enum { OPTIONS_POOL = 1 << 0 /* --workers, --queue */ };
+enum {
+	OPTIONS_POOL = 1 << 0, /* --workers, --queue */
+	OPTIONS_TABLE = 1 << 1 /* --table */
+};
 
 /* What options_parse() found. */
 enum { OPTIONS_OK, OPTIONS_HELP, OPTIONS_BAD };

@@ -2,6 +2,7 @@
  * request.c - reading one request. See request.h for the contract.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,42 @@ int request_read_job(int fd, struct request *req, int timeout_ms)
 		return status;
 	if (strcmp(req->target, "/jobs") != 0)
 		return 404;
+	req->allow = "POST";
+	if (strcmp(req->method, "POST") != 0)
+		return 405;
+	return request_read_body(fd, req, deadline);
+}
+
+/* Reads the ID of a target "/jobs/ID": 1 to 2^63, digits only. Returns 0 if it is not one. */
+static uint64_t parse_job_target(const char *target)
+{
+	const char *digits = target + strlen("/jobs/");
+	char *end;
+
+	if (strncmp(target, "/jobs/", strlen("/jobs/")) != 0 || *digits < '1' || *digits > '9' ||
+	    strlen(digits) > 18)
+		return 0;
+	uint64_t id = strtoull(digits, &end, 10);
+	return *end == '\0' ? id : 0;
+}
+
+int request_read_job_or_status(int fd, struct request *req, int timeout_ms, uint64_t *status_of)
+{
+	long long deadline = now_ms() + timeout_ms;
+	int status = request_read_head(fd, req, deadline);
+
+	*status_of = 0;
+	if (status != 0)
+		return status;
+	if (strncmp(req->target, "/jobs/", strlen("/jobs/")) == 0) {
+		if ((*status_of = parse_job_target(req->target)) == 0)
+			return 404;
+		req->allow = "GET";
+		return strcmp(req->method, "GET") == 0 ? 0 : 405;
+	}
+	if (strcmp(req->target, "/jobs") != 0)
+		return 404;
+	req->allow = "POST";
 	if (strcmp(req->method, "POST") != 0)
 		return 405;
 	return request_read_body(fd, req, deadline);

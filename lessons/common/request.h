@@ -28,6 +28,7 @@ struct request {
 	char target[256];                /* "/jobs", NUL-terminated */
 	size_t content_length;           /* from the Content-Length field */
 	int expect_continue;             /* the client sent "Expect: 100-continue" */
+	const char *allow;               /* after a 405: the methods the target does take */
 	unsigned char *body;             /* body_len bytes of body, in a buffer of body_cap */
 	size_t body_len;
 	size_t body_cap;
@@ -56,6 +57,13 @@ int request_read_body(int fd, struct request *req, long long deadline_ms);
  * status to answer with; besides the ones above, 404 (not /jobs) and 405 (not POST).
  */
 int request_read_job(int fd, struct request *req, int timeout_ms);
+
+/*
+ * From lesson 06 on: reads POST /jobs with a body, and sets *status_of to 0; or GET /jobs/ID,
+ * and sets *status_of to ID (a positive decimal number; no body is read). Returns 0, -1 (answer
+ * nothing), or the status to answer with, as request_read_job() does.
+ */
+int request_read_job_or_status(int fd, struct request *req, int timeout_ms, uint64_t *status_of);
 
 /* The caller is done with this request: forget it. Do not read req->body after this. */
 void request_clear(struct request *req);

@@ -1,12 +1,14 @@
 /*
  * response.c - writing responses. See response.h for the contract.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "job.h"
 #include "net.h"
+#include "request.h"
 #include "response.h"
 
 const char *http_reason(int status)
@@ -70,6 +72,14 @@ int response_send_accepted(int fd)
 	return response_send(fd, 202, NULL, NULL, 0);
 }
 
+int response_send_accepted_at(int fd, uint64_t id)
+{
+	char location[64];
+
+	snprintf(location, sizeof location, "Location: /jobs/%" PRIu64 "\r\n", id);
+	return response_send(fd, 202, location, NULL, 0);
+}
+
 int response_send_result(int fd, const struct job_result *result)
 {
 	char line[JOB_LOG_LINE_MAX];
@@ -78,17 +88,32 @@ int response_send_result(int fd, const struct job_result *result)
 	return response_send(fd, 200, "Content-Type: text/plain\r\n", line, (size_t)n);
 }
 
-int response_send_error(int fd, int status)
+/* The error response itself; extra holds the header lines that go with this status. */
+static int send_error(int fd, int status, const char *extra)
 {
 	char body[64];
-	const char *extra = "Content-Type: text/plain\r\n";
+	int n = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
 
+	return response_send(fd, status, extra, body, (size_t)n);
+}
+
+int response_send_error(int fd, int status)
+{
 	if (status < 0)
 		return -1;
 	if (status == 405)
-		extra = "Content-Type: text/plain\r\nAllow: POST\r\n";
+		return send_error(fd, status, "Content-Type: text/plain\r\nAllow: POST\r\n");
 	if (status == 503)
-		extra = "Content-Type: text/plain\r\nRetry-After: 1\r\n";
-	int n = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
-	return response_send(fd, status, extra, body, (size_t)n);
+		return send_error(fd, status, "Content-Type: text/plain\r\nRetry-After: 1\r\n");
+	return send_error(fd, status, "Content-Type: text/plain\r\n");
+}
+
+int response_send_request_error(int fd, int status, const struct request *req)
+{
+	char extra[96];
+
+	if (status != 405 || req->allow == NULL)
+		return response_send_error(fd, status);
+	snprintf(extra, sizeof extra, "Content-Type: text/plain\r\nAllow: %s\r\n", req->allow);
+	return send_error(fd, status, extra);
 }

@@ -8,8 +8,10 @@
 #define HANDOFF_RESPONSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct job_result;
+struct request;
 
 /* Writes a response: status line, Date, Content-Length, Connection: close, the extra header
  * lines (each ending in "\r\n", or NULL for none), a blank line, then the body. */
@@ -18,12 +20,19 @@ int response_send(int fd, int status, const char *extra_headers, const void *bod
 /* 202 Accepted, empty body: "we have your job; it will run". */
 int response_send_accepted(int fd);
 
+/* 202 Accepted with "Location: /jobs/ID", where the job's status can be read (lesson 06 on). */
+int response_send_accepted_at(int fd, uint64_t id);
+
 /* 200 OK whose body is the job's log line: "<id> <length> <checksum>\n". */
 int response_send_result(int fd, const struct job_result *result);
 
 /* An error status with its reason phrase as a one-line body; adds Allow to 405 and Retry-After
  * to 503. A negative status (the client is gone) sends nothing. */
 int response_send_error(int fd, int status);
+
+/* response_send_error() for a request that could not be served: a 405 names the methods the
+ * request's target takes (req->allow). */
+int response_send_request_error(int fd, int status, const struct request *req);
 
 /* "Not Found" for 404, and so on. */
 const char *http_reason(int status);
