@@ -36,7 +36,14 @@ SANITIZE_tsan := -fsanitize=thread
 .SECONDARY:
 all: $(SERVERS) $(TOOLS)
 
-$(BUILD)/common/%.o: lessons/common/%.c $(COMMON_HDR)
+# The compiler and flags the objects were built with: when they change (make CC=clang after
+# make), everything is rebuilt.
+COMPILER := $(BUILD)/compiler
+$(COMPILER): FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(WARN) $(CFLAGS) $(LDLIBS)' | cmp -s - $@ || echo '$(CC) $(WARN) $(CFLAGS) $(LDLIBS)' >$@
+
+$(BUILD)/common/%.o: lessons/common/%.c $(COMMON_HDR) $(COMPILER)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
 
@@ -44,11 +51,11 @@ $(COMMON_LIB): $(patsubst lessons/common/%.c,$(BUILD)/common/%.o,$(COMMON_SRC))
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/%/server: %/server.c $(COMMON_LIB) $(COMMON_HDR)
+$(BUILD)/%/server: %/server.c $(COMMON_LIB) $(COMMON_HDR) $(COMPILER)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -Ilessons/common -o $@ $< $(COMMON_LIB) $(LDLIBS)
 
-$(BUILD)/tests/hclient: tests/tools/hclient.c $(COMMON_LIB)
+$(BUILD)/tests/hclient: tests/tools/hclient.c $(COMMON_LIB) $(COMPILER)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -Ilessons/common -o $@ $< $(COMMON_LIB) $(LDLIBS)
 
@@ -57,7 +64,7 @@ $(BUILD)/pristine/%/server.c: FORCE
 	@{ git show "$(PRISTINE_REV):$*/server.c" 2>/dev/null || cat "$*/server.c"; } >$@.new
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(BUILD)/pristine/%/server: $(BUILD)/pristine/%/server.c $(COMMON_LIB) $(COMMON_HDR)
+$(BUILD)/pristine/%/server: $(BUILD)/pristine/%/server.c $(COMMON_LIB) $(COMMON_HDR) $(COMPILER)
 	$(CC) $(WARN) $(CFLAGS) -Ilessons/common -o $@ $< $(COMMON_LIB) $(LDLIBS)
 
 sanitizers:
@@ -67,9 +74,10 @@ sanitizers:
 		$(patsubst %,$(BUILD)/tsan/%/server,$(wildcard solutions/*))
 
 ifdef L
-# The student's check: one lesson, the student's own server.c.
+# The student's check: one lesson, the student's own server.c - and nothing else is built, so
+# another lesson's half-written starter cannot get in the way.
 LESSON_DIR := $(wildcard lessons/$(L)-*)
-check: all
+check: $(if $(LESSON_DIR),$(BUILD)/$(LESSON_DIR)/server) $(TOOLS)
 	@test -n "$(LESSON_DIR)" || { echo "make check L=$(L): there is no lessons/$(L)-*/ directory" >&2; exit 2; }
 	@SERVER=$(BUILD)/$(LESSON_DIR)/server tests/tools/run-bats tests/lesson$(L)*.bats
 else

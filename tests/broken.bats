@@ -28,13 +28,13 @@ assert_lines_in_order() {
 check_variant() {
 	local variant=$1 dir=$KIT/broken/$1 lesson=${1%%-*} names filter name logs exp tool run
 	mapfile -t names <"$dir/caught-by"
-	# shellcheck disable=SC2016 # a sed expression, not a shell one
-	filter=$(printf '%s\n' "${names[@]}" | sed 's/[][\.*^$(){}?+|/]/\\&/g' | paste -sd'|')
+	filter=$(for name in "${names[@]}"; do regex_quote "$name"; done | paste -sd'|')
 	for ((run = 1; run <= ${REPEAT:-1}; run++)); do
 		logs=$BATS_TEST_TMPDIR/run$run
 		mkdir -p "$logs"
 		SERVER=$KIT/build/broken/$variant/server VALGRIND_LOG_DIR=$logs \
 			run bats --tap --filter "^($filter)\$" "$KIT/tests/lesson$lesson.bats"
+		[[ $output != 1..0* ]] || fail "caught-by names no test of tests/lesson$lesson.bats" "$output"
 		for name in "${names[@]}"; do
 			[[ $output == *"not ok "[0-9]*" $name"* ]] ||
 				fail "run $run: broken/$variant slipped past '$name'" "$output"
@@ -92,4 +92,8 @@ check_variant() {
 
 @test "broken/06-a is caught by lesson 06's check, and by memcheck, helgrind and DRD" {
 	check_variant 06-a
+}
+
+@test "broken/07-a is caught by lesson 07's check, and by memcheck" {
+	check_variant 07-a
 }

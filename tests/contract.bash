@@ -15,11 +15,11 @@ contract_command_line() {
 }
 
 # Sends 20 jobs with random bodies and checks that the log holds each exactly once.
-# $1: the status the lesson answers with (200 or 202).
+# $1: the status the lesson answers with (200 or 202); then server options, if any.
 contract_random_jobs() {
 	local seed=${SEED:-$RANDOM}
 	echo "random bodies from seed $seed (run again with SEED=$seed make check ...)"
-	server_start --work-ms 0
+	server_start --work-ms 0 "${@:2}"
 	"$HCLIENT" jobs "$PORT" 20 "$seed" --expect "$1" --max-size 20000 >"$BATS_TEST_TMPDIR/sent" ||
 		fail "with seed $seed, a job request failed (see above)"
 	wait_for_log_lines 20
@@ -29,11 +29,11 @@ contract_random_jobs() {
 		fail "job ids must be unique; the log's ids are:" "$output"
 }
 
-# Malformed, unknown and oversized requests each get their proper status.
+# Malformed, unknown and oversized requests each get their proper status. [server options...]
 contract_bad_requests() {
 	local big
 	big=$(head -c 9000 /dev/zero | tr '\0' a)
-	server_start --timeout-ms 300
+	server_start --timeout-ms 300 "$@"
 	assert_status "$(raw_request 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n')" 404 \
 		"reproduce: curl -si http://127.0.0.1:PORT/nope"
 	local r
@@ -57,10 +57,10 @@ contract_bad_requests() {
 }
 
 # Clients that vanish, reset or dawdle never take the server down.
-# $1: the status the lesson answers with (200 or 202).
+# $1: the status the lesson answers with (200 or 202); then server options, if any.
 contract_rude_clients() {
 	local fd
-	server_start --work-ms 0 --timeout-ms 300
+	server_start --work-ms 0 --timeout-ms 300 "${@:2}"
 	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" # connects and says nothing
 	exec {fd}<&-
 	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" # half a head, then gone
@@ -116,14 +116,17 @@ contract_job_leaves_sockets_alone() {
 	"$HCLIENT" post "$PORT" --size 100 --seed 6 --continue --hold "$BATS_TEST_TMPDIR/hold" \
 		--timeout-ms 3000 >"$BATS_TEST_TMPDIR/b.out" 2>"$BATS_TEST_TMPDIR/b.err" 3>&- &
 	local b_pid=$! line
+	CLIENT_PIDS+=("$b_pid")
 	exec {b_fd}<"$BATS_TEST_TMPDIR/b.out"
 	read -r -t 10 line <&"$b_fd" && echo "$line" >>"$BATS_TEST_TMPDIR/sent"
-	read -r -t 10 line <&"$b_fd" && [[ $line == continue ]] ||
+	read -r -t 10 line <&"$b_fd" || line=
+	[[ $line == continue ]] ||
 		fail "client B never got its '100 Continue' after its head: is the accept loop still busy" \
 			"with client A's job (held at the gate)? It must hand the job off and read the next request."
 	gate_release
 	wait_for_log_lines 1
-	echo go >"$BATS_TEST_TMPDIR/hold"
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	timeout 5 bash -c 'echo go >"$1"' _ "$BATS_TEST_TMPDIR/hold"
 	wait "$b_pid" || fail "client B, who connected after A's 202, did not get its own 202:" \
 		"$(cat "$BATS_TEST_TMPDIR/b.err")" \
 		"a job must never write to or close its client's socket: the number may be someone else's"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2016 # the patterns match backquotes in Markdown, not shell expansions
 # The kit's own test: the texts say what the code does. Lesson texts and docs point into the
 # code by name - functions as `name()`, files as repo paths - never by line number, and these
 # checks keep every such anchor alive.
@@ -32,13 +33,14 @@ doc_files() {
 }
 
 @test "each broken variant's explanation quotes the report it must produce" {
-	local exp variant line missing=()
+	local exp variant line name missing=()
 	for exp in "$KIT"/broken/*/*.exp; do
 		variant=$(basename "$(dirname "$exp")")
+		name=$(basename "$exp")
 		while IFS= read -r line; do
 			line=${line#"${line%%[![:space:]]*}"}
 			[[ -z $line ]] || grep -qF -- "$line" "$KIT/docs/broken/$variant.md" ||
-				missing+=("docs/broken/$variant.md lacks '$line' ($(basename "$exp"))")
+				missing+=("docs/broken/$variant.md lacks '$line' ($name)")
 		done <"$exp"
 	done
 	((${#missing[@]} == 0)) || fail "an explanation no longer matches its stored report:" "${missing[@]}"

@@ -26,6 +26,13 @@ use_server() {
 	}
 }
 
+# Prints $1 with the characters that mean something in an extended regular expression escaped,
+# for bats --filter.
+regex_quote() {
+	# shellcheck disable=SC2016 # a sed expression, not a shell one
+	sed 's/[][\.*^$(){}?+|/]/\\&/g' <<<"$1"
+}
+
 # Says what went wrong, in words, and fails the test.
 fail() {
 	printf '%s\n' "$@" >&2
@@ -66,6 +73,8 @@ server_start() {
 			$(valgrind_options "$2"))
 		shift 2
 	fi
+	# A restarted server (lesson 07) gets fresh FIFOs.
+	rm -f "$BATS_TEST_TMPDIR/gate" "$BATS_TEST_TMPDIR/ready"
 	((${#gate[@]} == 0)) || mkfifo "$BATS_TEST_TMPDIR/gate"
 	JOB_LOG=$BATS_TEST_TMPDIR/jobs.log
 	SERVER_ERR=$BATS_TEST_TMPDIR/server.stderr
@@ -108,6 +117,12 @@ server_wait() {
 	SERVER_STATUS=0
 	wait "$SERVER_PID" || SERVER_STATUS=$?
 	SERVER_PID=
+}
+
+# Kills the server itself (not the timeout around it) with SIGKILL, as a crash would, and waits.
+server_kill9() {
+	pkill -KILL -P "$SERVER_PID"
+	server_wait
 }
 
 # Says how a server's exit status reads to a person.
@@ -199,7 +214,13 @@ assert_status() {
 	fail "expected status $2, got: '${status_line:-no response at all}'" "$3"
 }
 
+# Background clients a test started; teardown ends any that are left.
+CLIENT_PIDS=()
+
 teardown() {
+	if ((${#CLIENT_PIDS[@]})); then
+		kill "${CLIENT_PIDS[@]}" 2>/dev/null || true
+	fi
 	if [[ -n ${SERVER_PID-} ]]; then
 		kill "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true

@@ -37,9 +37,9 @@ status_scenario() {
 	gate_release 2
 	wait_for_log_lines 2 || return 1
 	body=$(get_status 1)
-	assert_job_status "$body" done $a
+	assert_job_status "$body" "done" "${a% *}" "${a#* }"
 	body=$(get_status 2)
-	assert_job_status "$body" done $b
+	assert_job_status "$body" "done" "${b% *}" "${b#* }"
 	server_wait
 }
 
@@ -62,7 +62,7 @@ status_scenario() {
 	wait_for_log_lines 1
 	sent=$(cat "$BATS_TEST_TMPDIR/sent")
 	body=$(get_status 1)
-	assert_job_status "$body" done 300 "${sent#* }"
+	assert_job_status "$body" "done" 300 "${sent#* }"
 	[[ $body == '{"id":1,'* ]] || fail "the status should start with the job's id, {\"id\":1,...; it said:" "$body"
 }
 
@@ -102,7 +102,7 @@ status_scenario() {
 	wait_for_log_lines 1
 	sent=$(cat "$BATS_TEST_TMPDIR/sent")
 	body=$(get_status 1)
-	assert_job_status "$body" done 300 "${sent#* }"
+	assert_job_status "$body" "done" 300 "${sent#* }"
 }
 
 @test "06: each job logs the bytes its own client sent, after the buffer was reused" {

@@ -8,9 +8,11 @@ load helpers
 
 # starter_fails LESSON-DIR TEST-NAME: the pristine starter fails the named test of its lesson.
 starter_fails() {
-	local lesson=${1%%-*}
+	local lesson=${1%%-*} filter
+	filter=$(regex_quote "$2")
 	SERVER=$KIT/build/pristine/lessons/$1/server \
-		run bats --tap --filter "^$2\$" "$KIT/tests/lesson$lesson.bats"
+		run bats --tap --filter "^$filter\$" "$KIT/tests/lesson$lesson.bats"
+	[[ $output != 1..0* ]] || fail "tests/lesson$lesson.bats has no test named '$2'"
 	[[ $output == *"not ok 1 $2"* ]] ||
 		fail "the lesson $lesson starter, as shipped, passes '$2': it should fail it" "$output"
 }
@@ -49,4 +51,8 @@ starter_fails() {
 
 @test "the lesson 06 starter, as shipped, fails lesson 06's check" {
 	starter_fails 06-status-monitor "06: the 202 says Location: /jobs/ID; GET there reports queued, then done with the checksum"
+}
+
+@test "the lesson 07 starter, as shipped, fails lesson 07's check" {
+	starter_fails 07-durable-acceptance "07: a job is in the journal before its 202"
 }

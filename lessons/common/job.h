@@ -7,7 +7,7 @@
  * the job read: it proves the job read exactly the bytes its own client sent.
  *
  * job_setup() runs once, before any thread exists; afterwards the settings are only read, so any
- * thread may run jobs without a lock.
+ * thread may run jobs without a lock. After job_free(job), nothing may read job or its body.
  */
 #ifndef HANDOFF_JOB_H
 #define HANDOFF_JOB_H

@@ -19,12 +19,22 @@ int job_queue_init(struct job_queue *q, size_t limit)
 	}
 	q->limit = limit;
 	if ((err = pthread_mutex_init(&q->lock, NULL)) != 0 ||
-	    (err = pthread_cond_init(&q->not_empty, NULL)) != 0) {
+	    (err = pthread_cond_init(&q->not_empty, NULL)) != 0 ||
+	    (err = pthread_cond_init(&q->not_full, NULL)) != 0) {
 		fprintf(stderr, "job queue init: %s\n", strerror(err));
 		free(q->slots);
 		return -1;
 	}
 	return 0;
+}
+
+/* Puts job at the tail; the caller holds the lock and has checked there is room. */
+static void put(struct job_queue *q, struct job *job)
+{
+	q->slots[(q->head + q->count) % q->limit] = job;
+	q->count++;
+	q->unfinished++;
+	pthread_cond_signal(&q->not_empty);
 }
 
 int job_queue_push(struct job_queue *q, struct job *job)
@@ -33,11 +43,23 @@ int job_queue_push(struct job_queue *q, struct job *job)
 
 	pthread_mutex_lock(&q->lock);
 	if (!q->closed && q->unfinished < q->limit) {
-		q->slots[(q->head + q->count) % q->limit] = job;
-		q->count++;
-		q->unfinished++;
+		put(q, job);
 		pushed = 1;
-		pthread_cond_signal(&q->not_empty);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return pushed ? 0 : -1;
+}
+
+int job_queue_push_wait(struct job_queue *q, struct job *job)
+{
+	int pushed = 0;
+
+	pthread_mutex_lock(&q->lock);
+	while (!q->closed && q->unfinished >= q->limit)
+		pthread_cond_wait(&q->not_full, &q->lock);
+	if (!q->closed) {
+		put(q, job);
+		pushed = 1;
 	}
 	pthread_mutex_unlock(&q->lock);
 	return pushed ? 0 : -1;
@@ -64,6 +86,7 @@ void job_queue_done(struct job_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
 	q->unfinished--;
+	pthread_cond_signal(&q->not_full);
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -72,11 +95,13 @@ void job_queue_close(struct job_queue *q)
 	pthread_mutex_lock(&q->lock);
 	q->closed = 1;
 	pthread_cond_broadcast(&q->not_empty);
+	pthread_cond_broadcast(&q->not_full);
 	pthread_mutex_unlock(&q->lock);
 }
 
 void job_queue_destroy(struct job_queue *q)
 {
+	pthread_cond_destroy(&q->not_full);
 	pthread_cond_destroy(&q->not_empty);
 	pthread_mutex_destroy(&q->lock);
 	free(q->slots);

@@ -24,6 +24,7 @@
 struct job_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty; /* signalled on push and on close */
+	pthread_cond_t not_full;  /* signalled when a job is done */
 	struct job **slots;       /* a ring of limit slots */
 	size_t limit;             /* most unfinished jobs at a time */
 	size_t head;              /* next slot to pop */
@@ -39,6 +40,10 @@ int job_queue_init(struct job_queue *q, size_t limit);
 /* Adds job at the tail. Returns 0 (the queue owns job now), or -1 if limit jobs are unfinished
  * or the queue is closed (job is still the caller's). Never waits. */
 int job_queue_push(struct job_queue *q, struct job *job);
+
+/* Like job_queue_push(), but waits while limit jobs are unfinished, for a job that must not be
+ * refused (lesson 07's replay). Returns 0, or -1 if the queue is closed. */
+int job_queue_push_wait(struct job_queue *q, struct job *job);
 
 /* Waits for a job and removes it from the head: the caller owns it now. Returns NULL once the
  * queue is closed and empty. */

@@ -93,6 +93,11 @@ int net_accept(int listen_fd, int stop_fd)
 	while ((fd = accept(listen_fd, NULL, NULL)) == -1) {
 		if (errno != EINTR && errno != ECONNABORTED) {
 			fprintf(stderr, "accept: %s\n", strerror(errno));
+			/* Out of descriptors or memory: the caller would retry at once and fail again.
+			 * Pause 100 ms so that finishing connections can free some. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				nanosleep(&(struct timespec){.tv_nsec = 100 * 1000000L}, NULL);
 			return -1;
 		}
 	}

@@ -12,6 +12,7 @@ static const char usage[] = "usage: server [--port N] [--log PATH] [--work-ms MS
                             "[--timeout-ms MS] [--max-clients N]";
 static const char usage_pool[] = " [--workers N] [--queue N]";
 static const char usage_table[] = " [--table N]";
+static const char usage_journal[] = " [--journal PATH]";
 
 static const char help[] =
         "Options:\n"
@@ -36,6 +37,10 @@ static const char help_table[] =
         "  --table N        keep the status of the newest N jobs for GET /jobs/ID\n"
         "                   (default 1024)\n";
 
+static const char help_journal[] =
+        "  --journal PATH   write each job to PATH, on disk, before its 202; run again at\n"
+        "                   start what did not finish (default jobs.journal)\n";
+
 /* Parses a whole decimal number in [min, max]. */
 static int parse_number(const char *text, long min, long max, long *out)
 {
@@ -54,8 +59,10 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 {
 	long n;
 
-	if ((extras & OPTIONS_TABLE) && strcmp(name, "--table") == 0 &&
-	    parse_number(value, 1, 1000000, &n) == 0)
+	if ((extras & OPTIONS_JOURNAL) && strcmp(name, "--journal") == 0 && *value != '\0')
+		opt->journal = value;
+	else if ((extras & OPTIONS_TABLE) && strcmp(name, "--table") == 0 &&
+	         parse_number(value, 1, 1000000, &n) == 0)
 		opt->table = (int)n;
 	else if ((extras & OPTIONS_POOL) && strcmp(name, "--workers") == 0 &&
 	         parse_number(value, 1, 256, &n) == 0)
@@ -82,22 +89,25 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 
 int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 {
-	char more[64];
+	char more[96];
 
-	snprintf(more, sizeof more, "%s%s", extras & OPTIONS_POOL ? usage_pool : "",
-	         extras & OPTIONS_TABLE ? usage_table : "");
+	snprintf(more, sizeof more, "%s%s%s", extras & OPTIONS_POOL ? usage_pool : "",
+	         extras & OPTIONS_TABLE ? usage_table : "",
+	         extras & OPTIONS_JOURNAL ? usage_journal : "");
 	*opt = (struct options){.port = 8080,
 	                        .log_path = "jobs.log",
 	                        .work_ms = 200,
 	                        .timeout_ms = 5000,
 	                        .workers = 4,
 	                        .queue = 64,
-	                        .table = 1024};
+	                        .table = 1024,
+	                        .journal = "jobs.journal"};
 	for (int i = 1; i < argc; i += 2) {
 		if (strcmp(argv[i], "--help") == 0) {
-			printf("%s%s [--help]\n%s%s%s%s", usage, more, help,
+			printf("%s%s [--help]\n%s%s%s%s%s", usage, more, help,
 			       extras & OPTIONS_POOL ? help_pool : "",
-			       extras & OPTIONS_TABLE ? help_table : "", help_ready);
+			       extras & OPTIONS_TABLE ? help_table : "",
+			       extras & OPTIONS_JOURNAL ? help_journal : "", help_ready);
 			return OPTIONS_HELP;
 		}
 		const char *value = i + 1 < argc ? argv[i + 1] : "";

@@ -14,12 +14,14 @@ struct options {
 	int workers;           /* --workers N: worker threads (lesson 04 on) */
 	int queue;             /* --queue N: jobs that may wait for a worker (lesson 04 on) */
 	int table;             /* --table N: jobs whose status is kept (lesson 06 on) */
+	const char *journal;   /* --journal PATH: accepted jobs, on disk (lesson 07) */
 };
 
 /* The options a lesson adds to the common ones, for options_parse(). */
 enum {
-	OPTIONS_POOL = 1 << 0, /* --workers, --queue */
-	OPTIONS_TABLE = 1 << 1 /* --table */
+	OPTIONS_POOL = 1 << 0,   /* --workers, --queue */
+	OPTIONS_TABLE = 1 << 1,  /* --table */
+	OPTIONS_JOURNAL = 1 << 2 /* --journal */
 };
 
 /* What options_parse() found. */

@@ -80,6 +80,9 @@ static int parse_request_line(struct request *req)
 	           version, &consumed) != 3 ||
 	    strncmp(req->head + consumed, "\r\n", 2) != 0)
 		return 400;
+	/* sscanf's blanks match any number of spaces, even none; HTTP wants exactly one. */
+	if ((size_t)consumed != strlen(req->method) + strlen(req->target) + strlen(version) + 2)
+		return 400;
 	if (strcmp(version, "HTTP/1.1") != 0 && strcmp(version, "HTTP/1.0") != 0)
 		return strncmp(version, "HTTP/", 5) == 0 ? 505 : 400;
 	return 0;

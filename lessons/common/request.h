@@ -41,7 +41,8 @@ void request_free(struct request *req);
 /*
  * Reads the request line and header fields of the next request on fd. Returns 0, -1 if the
  * client went away before sending a request (answer nothing), or the HTTP status to answer with:
- * 400 (malformed), 408 (deadline passed), 431 (head too large), 505 (not HTTP/1.x).
+ * 400 (malformed), 408 (deadline passed), 431 (head too large), 505 (an HTTP version other than
+ * 1.0 and 1.1).
  */
 int request_read_head(int fd, struct request *req, long long deadline_ms);
 

@@ -65,6 +65,8 @@ static void usage(void)
 	        "usage: hclient jobs PORT COUNT SEED [--expect STATUS] [--max-size N]\n"
 	        "       hclient post PORT [--size N] [--seed S] [--extra N] [--continue]\n"
 	        "                         [--hold FIFO] [--expect STATUS] [--response FILE]\n"
+	        "                         [--timeout-ms MS]\n"
+	        "       hclient load PORT COUNT SEED --parallel K [--max-size N]\n"
 	        "       hclient fnv1a < FILE\n");
 	exit(2);
 }
@@ -196,25 +198,41 @@ static void await_continue(int fd, const struct post *p)
 	fflush(stdout);
 }
 
-static void wait_on_hold(const char *path)
+/* Waits, at most --timeout-ms, for one byte from the FIFO at path: the test's go-ahead. */
+static void wait_on_hold(const struct post *p)
 {
 	char byte;
-	int fd = open(path, O_RDONLY);
+	/* O_NONBLOCK: opening a FIFO to read would otherwise wait, unbounded, for a writer. */
+	int fd = open(p->hold, O_RDONLY | O_NONBLOCK);
+	long long deadline = now_ms() + p->timeout_ms;
 
-	if (fd == -1 || read(fd, &byte, 1) != 1) {
-		fprintf(stderr, "hold %s: %s\n", path, strerror(errno));
+	if (fd == -1) {
+		fprintf(stderr, "hold %s: %s\n", p->hold, strerror(errno));
+		exit(1);
+	}
+	if (net_wait_readable(fd, deadline) != 1 || read(fd, &byte, 1) != 1) {
+		fprintf(stderr, "%s: no go-ahead on %s within %d ms\n", p->what, p->hold,
+		        p->timeout_ms);
 		exit(1);
 	}
 	close(fd);
 }
 
-/* How to see it by hand: the curl line that sends the same kind of request. */
+/* How to see it by hand: the curl line that sends the same kind of request - or, for what curl
+ * cannot do, this client's own command line. */
 static void print_reproduce(const struct post *p)
 {
-	fprintf(stderr,
-	        "  reproduce: head -c %zu /dev/urandom > body && curl -si --data-binary @body "
-	        "http://127.0.0.1:%d/jobs\n",
-	        p->size, p->port);
+	if (p->extra > 0 || p->expect_continue)
+		fprintf(stderr,
+		        "  reproduce: build/tests/hclient post %d --size %zu --seed %" PRIu64
+		        "%s --extra %zu\n",
+		        p->port, p->size, p->seed, p->expect_continue ? " --continue" : "",
+		        p->extra);
+	else
+		fprintf(stderr,
+		        "  reproduce: head -c %zu /dev/urandom > body && "
+		        "curl -si --data-binary @body http://127.0.0.1:%d/jobs\n",
+		        p->size, p->port);
 }
 
 /* Says, in words, why the response never arrived whole. */
@@ -223,9 +241,8 @@ static void explain_io_failure(const struct post *p, int err)
 	if (err == ECONNRESET || err == EPIPE)
 		fprintf(stderr,
 		        "%s: the server reset the connection (ECONNRESET) before the whole "
-		        "response arrived: a server that close()s while request bytes are "
-		        "still unread makes its kernel send a reset, and the reset destroys "
-		        "the response\n",
+		        "response arrived. A socket closed while request bytes are still unread "
+		        "sends a reset, and the reset destroys the response\n",
 		        p->what);
 	else if (err == ETIMEDOUT)
 		fprintf(stderr, "%s: no complete response within %d ms\n", p->what, p->timeout_ms);
@@ -258,7 +275,7 @@ static int post_one(struct post *p)
 	if (p->expect_continue)
 		await_continue(fd, p);
 	if (p->hold != NULL)
-		wait_on_hold(p->hold);
+		wait_on_hold(p);
 	if (net_write_all(fd, body, p->size) == -1)
 		goto sent;
 	for (size_t left = p->extra; left > 0;) {

@@ -1,0 +1,404 @@
+/*
+ * Lesson 07, variant a - durable acceptance.
+ *
+ * A 202 is a promise, and a promise must outlive the process. Before it answers 202, the server
+ * appends the job - id and body - to a journal (--journal PATH) and waits for fsync(2). A worker
+ * marks the job done in the journal after its log line. On start, the server reads the journal
+ * and runs again every job that is not marked done and not in the job log; new ids continue
+ * after the highest journaled one. kill -9 at any moment, restart: every job that got a 202 is
+ * in the job log exactly once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job_queue.h"
+#include "journal.h"
+#include "server.h"
+
+/* The pool: set up by start_pool() before the first client, torn down by stop_pool(). */
+static struct job_queue queue;
+static pthread_t *workers;
+static int worker_count;
+
+/* The self-pipe: the signal handler writes to stop_pipe[1]; the accept loop watches
+ * stop_pipe[0] (srv->stop_fd). Opened by catch_stop_signals(), closed by stop_server(). */
+static int stop_pipe[2] = {-1, -1};
+
+/* The journal: every accepted job, on disk before its 202. Opened and replayed by
+ * start_server(), closed by stop_server(). Each append is one write(2) on an O_APPEND
+ * descriptor, so the accept loop and the workers may append at the same time. */
+static struct journal journal;
+
+/* A job's state, as GET /jobs/ID reports it. */
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED };
+static const char *const state_names[] = {"queued", "running", "done", "failed"};
+
+/* One row of the status table: a copy of what GET /jobs/ID reports, not a pointer to the job,
+ * which its worker frees when it is done. */
+struct job_status {
+	uint64_t id; /* 0: an empty row */
+	enum job_state state;
+	size_t len;
+	uint64_t checksum; /* once done */
+};
+
+/*
+ * The status table: the newest --table jobs, job ID in row ID % table_size. A new job takes the
+ * row of the job table_size ids before it - the oldest one - if that job has finished; if not,
+ * the row stays and the new job is refused with 503. Workers write rows and the accept loop
+ * reads them, always holding table_lock; a reader copies the row out before it lets go.
+ */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct job_status *table; /* table_size rows, from start_server() to stop_server() */
+static size_t table_size;
+
+/* Gives job id its row, queued. Returns 0, or -1 if an unfinished job still holds the row. */
+static int table_add(uint64_t id, size_t len)
+{
+	struct job_status *row = &table[id % table_size];
+	int added = 0;
+
+	pthread_mutex_lock(&table_lock);
+	if (row->id == 0 || row->state == JOB_DONE || row->state == JOB_FAILED) {
+		*row = (struct job_status){.id = id, .state = JOB_QUEUED, .len = len};
+		added = 1;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return added ? 0 : -1;
+}
+
+/* Records a job's new state (and, once done, its checksum). */
+static void table_update(uint64_t id, enum job_state state, uint64_t checksum)
+{
+	struct job_status *row = &table[id % table_size];
+
+	pthread_mutex_lock(&table_lock);
+	if (row->id == id) {
+		row->state = state;
+		row->checksum = checksum;
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Empties job id's row again: the job was refused after table_add(). */
+static void table_forget(uint64_t id)
+{
+	pthread_mutex_lock(&table_lock);
+	if (table[id % table_size].id == id)
+		table[id % table_size] = (struct job_status){0};
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Copies job id's row into *copy, under the lock. Returns 0, or -1 for an unknown id. */
+static int table_lookup(uint64_t id, struct job_status *copy)
+{
+	int found;
+
+	pthread_mutex_lock(&table_lock);
+	*copy = table[id % table_size];
+	found = copy->id == id;
+	pthread_mutex_unlock(&table_lock);
+	return found ? 0 : -1;
+}
+
+/* A worker: runs jobs from the queue until the queue is closed and empty. */
+static void *worker_main(void *unused)
+{
+	struct job *job;
+
+	(void)unused;
+	while ((job = job_queue_pop(&queue)) != NULL) { /* Ours from the pop: freed below. */
+		struct job_result result;
+
+		gate_pass();
+		table_update(job->id, JOB_RUNNING, 0);
+		if (job_run(job, &result) == 0) {
+			/* After the log line, never before: a crash between the two runs the job
+			 * again at start - unless its line is in the log, which replay checks. */
+			journal_append_done(&journal, job->id);
+			table_update(job->id, JOB_DONE, result.checksum);
+		} else {
+			table_update(job->id, JOB_FAILED, 0);
+		}
+		job_free(job);
+		job_queue_done(&queue);
+	}
+	return NULL;
+}
+
+/* Starts the workers, before the first client. Returns 0, or -1. */
+static int start_pool(struct server *srv)
+{
+	if (job_queue_init(&queue, (size_t)srv->opt.workers + (size_t)srv->opt.queue) == -1)
+		return -1;
+	if ((workers = calloc((size_t)srv->opt.workers, sizeof *workers)) == NULL)
+		return -1;
+	for (; worker_count < srv->opt.workers; worker_count++) {
+		if (thread_start(&workers[worker_count], worker_main, NULL, "worker") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* After the last client: the workers finish every queued job, then the pool is freed. */
+static void stop_pool(struct server *srv)
+{
+	(void)srv;
+	job_queue_close(&queue); /* Pops now drain the queue, then return NULL. */
+	for (int i = 0; i < worker_count; i++)
+		pthread_join(workers[i], NULL);
+	free(workers);
+	job_queue_destroy(&queue); /* Only now: no worker can touch the queue any more. */
+}
+
+/*
+ * Runs in whichever thread the signal interrupts, between any two instructions - maybe while
+ * that thread holds a lock. So it calls only write(2), which is async-signal-safe, and keeps
+ * errno as it found it. If the pipe is full, a stop is pending anyway.
+ */
+static void on_stop_signal(int signo)
+{
+	int saved_errno = errno;
+	ssize_t ignored = write(stop_pipe[1], "", 1);
+
+	(void)signo;
+	(void)ignored;
+	errno = saved_errno;
+}
+
+/* Makes SIGTERM and SIGINT write to the self-pipe, which the accept loop watches. */
+static int catch_stop_signals(struct server *srv)
+{
+	struct sigaction action = {.sa_handler = on_stop_signal};
+
+	if (pipe(stop_pipe) == -1 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) == -1) {
+		fprintf(stderr, "stop pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	sigemptyset(&action.sa_mask);
+	if (sigaction(SIGTERM, &action, NULL) == -1 || sigaction(SIGINT, &action, NULL) == -1) {
+		fprintf(stderr, "sigaction: %s\n", strerror(errno));
+		return -1;
+	}
+	srv->stop_fd = stop_pipe[0];
+	return 0;
+}
+
+/* The journaled jobs, in id order (the accept loop journals in id order); job is NULL once the
+ * journal marks it done. The jobs are ours until replay_journal() frees them or queues them. */
+struct pending {
+	struct pending_job {
+		uint64_t id;
+		struct job *job;
+	} * jobs;
+	size_t count, cap;
+};
+
+static int pending_add(struct pending *p, struct job *job)
+{
+	if (p->count == p->cap) {
+		size_t cap = p->cap > 0 ? 2 * p->cap : 64;
+		struct pending_job *bigger = realloc(p->jobs, cap * sizeof *bigger);
+		if (bigger == NULL)
+			return -1;
+		p->jobs = bigger;
+		p->cap = cap;
+	}
+	p->jobs[p->count++] = (struct pending_job){.id = job->id, .job = job};
+	return 0;
+}
+
+/* Finds job id among the pending ones, by bisection; NULL if it was never journaled. */
+static struct pending_job *pending_find(struct pending *p, uint64_t id)
+{
+	size_t low = 0, high = p->count;
+
+	while (low < high) {
+		size_t mid = low + (high - low) / 2;
+		if (p->jobs[mid].id == id)
+			return &p->jobs[mid];
+		if (p->jobs[mid].id < id)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	return NULL;
+}
+
+/* Whether the job log already has job id's line: a crash can fall between the line and the
+ * journal's done mark, and that job must not run twice. */
+static int logged(const char *log_path, uint64_t id)
+{
+	FILE *log = fopen(log_path, "r");
+	uint64_t logged_id;
+	int found = 0;
+
+	if (log == NULL)
+		return 0;
+	while (!found && fscanf(log, "%" SCNu64 " %*s %*s", &logged_id) == 1)
+		found = logged_id == id;
+	fclose(log);
+	return found;
+}
+
+/* Reads the journal into *pending. Returns 0, or -1. */
+static int read_journal(struct server *srv, struct pending *pending)
+{
+	struct journal_record rec;
+	struct pending_job *done;
+	int got;
+
+	while ((got = journal_read(&journal, &rec)) == 1) {
+		if (rec.kind == 'D' && (done = pending_find(pending, rec.id)) != NULL) {
+			job_free(done->job);
+			done->job = NULL;
+		} else if (rec.kind == 'J') {
+			struct job *job = malloc(sizeof *job);
+			if (job != NULL)
+				*job = (struct job){.id = rec.id, .len = rec.len, .body = rec.body};
+			if (job == NULL || pending_add(pending, job) == -1) {
+				free(job);
+				return -1;
+			}
+			if (rec.id >= srv->next_id)
+				srv->next_id = rec.id + 1;
+		}
+	}
+	return got;
+}
+
+/* Every journaled job not marked done goes back to the queue - its 202 went out, so it must
+ * run - and new ids continue after the highest one. Returns 0, or -1. */
+static int replay_journal(struct server *srv)
+{
+	struct pending pending = {0};
+	int status;
+
+	if (journal_open(&journal, srv->opt.journal) == -1)
+		return -1;
+	status = read_journal(srv, &pending);
+	for (size_t i = 0; i < pending.count; i++) {
+		struct job *job = pending.jobs[i].job;
+		if (job == NULL)
+			continue;
+		if (status == -1) {
+			job_free(job); /* The server will not start; the journal keeps the job. */
+		} else if (logged(srv->opt.log_path, job->id)) {
+			journal_append_done(&journal, job->id);
+			job_free(job);
+		} else {
+			table_add(job->id, job->len);
+			job_queue_push_wait(&queue, job); /* The queue owns it now. */
+		}
+	}
+	free(pending.jobs);
+	return status;
+}
+
+/* Before the first client: the table, the pool, the journal's jobs, then the signals. Returns
+ * 0, or -1. */
+static int start_server(struct server *srv)
+{
+	table_size = (size_t)srv->opt.table;
+	if ((table = calloc(table_size, sizeof *table)) == NULL)
+		return -1;
+	if (start_pool(srv) == -1 || replay_journal(srv) == -1)
+		return -1;
+	return catch_stop_signals(srv);
+}
+
+/* After the last client - or a signal: every accepted job runs, then everything is freed. */
+static void stop_server(struct server *srv)
+{
+	stop_pool(srv);
+	free(table); /* After the join: no worker writes a row any more. */
+	journal_close(&journal);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+}
+
+/* Answers GET /jobs/ID from a copy of the job's row. */
+static void send_status(int connfd, uint64_t id)
+{
+	struct job_status row;
+	char body[160];
+	int n;
+
+	if (table_lookup(id, &row) == -1) {
+		response_send_error(connfd, 404);
+		return;
+	}
+	n = snprintf(body, sizeof body, "{\"id\":%" PRIu64 ",\"state\":\"%s\",\"length\":%zu",
+	             row.id, state_names[row.state], row.len);
+	if (row.state == JOB_DONE)
+		n += snprintf(body + n, sizeof body - (size_t)n, ",\"checksum\":\"%016" PRIx64 "\"",
+		              row.checksum);
+	n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
+	response_send(connfd, 200, "Content-Type: application/json\r\n", body, (size_t)n);
+}
+
+/* Hands the request's job to the table and the queue, and its id to *id. Returns 0, or 503 if
+ * the table or the queue is at its limit. */
+static int queue_job(struct server *srv, const struct request *req, uint64_t *id)
+{
+	/* A copy, not a pointer into req: req is reused for the next client once we return. */
+	struct job *job = job_new(*id = srv->next_id++, req->body, req->body_len);
+
+	if (job == NULL)
+		return 503;
+	if (table_add(*id, job->len) == -1) {
+		job_free(job); /* Refused, so it is still ours. */
+		return 503;
+	}
+	/* On disk before the 202 promises it: if this fails, no promise is made. */
+	if (journal_append_job(&journal, *id, job->body, job->len) == -1) {
+		table_forget(*id);
+		job_free(job);
+		return 503;
+	}
+	if (job_queue_push(&queue, job) == -1) {
+		journal_append_done(&journal, *id); /* Refused: it must not run after a restart. */
+		table_forget(*id);
+		job_free(job); /* Refused, so it is still ours. */
+		return 503;
+	}
+	return 0; /* The queue owns job now, and then a worker; we must not touch it again. */
+}
+
+/* Serves one client: queue a job (or refuse it) or report one; answer; close. Takes over
+ * connfd. */
+static void handle_client(struct server *srv, int connfd)
+{
+	struct request *req = &srv->request;
+	uint64_t status_of, id = 0;
+	int status = request_read_job_or_status(connfd, req, srv->opt.timeout_ms, &status_of);
+
+	if (status == 0 && status_of == 0)
+		status = queue_job(srv, req, &id);
+	request_clear(req); /* The job has its own copy; the buffer waits for the next client. */
+	if (status != 0)
+		response_send_request_error(connfd, status, req);
+	else if (status_of != 0)
+		send_status(connfd, status_of);
+	else
+		response_send_accepted_at(connfd, id);
+	conn_close_lingering(connfd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct lesson lesson = {
+	        .handle_client = handle_client,
+	        .options = OPTIONS_POOL | OPTIONS_TABLE | OPTIONS_JOURNAL,
+	        .start = start_server,
+	        .stop = stop_server,
+	};
+
+	return server_run(argc, argv, &lesson);
+}
