@@ -79,8 +79,9 @@ server_start() {
 	JOB_LOG=$BATS_TEST_TMPDIR/jobs.log
 	SERVER_ERR=$BATS_TEST_TMPDIR/server.stderr
 	mkfifo "$BATS_TEST_TMPDIR/ready"
-	timeout -k 2 "$SERVER_LIFETIME" "${wrap[@]}" "$SERVER" --port 0 --log "$JOB_LOG" \
-		"${gate[@]}" "$@" >"$BATS_TEST_TMPDIR/ready" 2>"$SERVER_ERR" 3>&- &
+	# In the test's own directory, so that no default path (jobs.journal...) lands in the kit.
+	(cd "$BATS_TEST_TMPDIR" && exec timeout -k 2 "$SERVER_LIFETIME" "${wrap[@]}" "$SERVER" \
+		--port 0 --log "$JOB_LOG" "${gate[@]}" "$@") >"$BATS_TEST_TMPDIR/ready" 2>"$SERVER_ERR" 3>&- &
 	SERVER_PID=$!
 	exec {READY_FD}<"$BATS_TEST_TMPDIR/ready"
 	if ! read -r -t 20 line <&"$READY_FD"; then
@@ -139,7 +140,7 @@ describe_exit() {
 # True while the server process runs (a dead one that nobody has waited for is a zombie, "Z").
 server_alive() {
 	local state
-	[[ -n ${SERVER_PID-} ]] && read -r _ _ state _ <"/proc/$SERVER_PID/stat" 2>/dev/null &&
+	[[ -n ${SERVER_PID-} ]] && { read -r _ _ state _ <"/proc/$SERVER_PID/stat"; } 2>/dev/null &&
 		[[ $state != Z ]]
 }
 
@@ -180,9 +181,9 @@ assert_log_holds() {
 }
 
 missing_and_extra() {
-	comm -23 <(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed 's/^/missing from the log: /'
+	comm -23 <(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed '/^$/d; s/^/missing from the log: /'
 	comm -13 <(printf '%s\n' "$1") <(printf '%s\n' "$2") |
-		sed "s/^/in the log, but no client sent it (another job's bytes, or freed memory): /"
+		sed "/^$/d; s/^/in the log, but no client sent it (another job's bytes, or freed memory): /"
 }
 
 # After a valgrind run: fails, with the report, unless valgrind was content.
@@ -200,7 +201,10 @@ assert_valgrind_clean() {
 # Sends one raw request (printf format and arguments) and prints the whole response.
 raw_request() {
 	local fd
-	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || {
+		fail "could not connect to the server on port $PORT: is it still running?"
+		return 1
+	}
 	# shellcheck disable=SC2059 # the format is the caller's
 	printf "$@" >&"$fd"
 	timeout 10 cat <&"$fd"

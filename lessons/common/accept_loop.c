@@ -43,10 +43,12 @@ struct thread_start {
 	void *(*start)(void *);
 	void *arg;
 	const char *name;
+	int detached; /* counted in running */
 };
 
-/* Every thread from thread_start_detached() begins here: names itself, does its work, and
- * counts itself out. */
+/* Every thread of thread_start() and thread_start_detached() begins here: it names itself
+ * (valgrind shows only a name a thread gave itself), does its work, and, if detached, counts
+ * itself out. */
 static void *thread_main(void *p)
 {
 	struct thread_start ts = *(struct thread_start *)p;
@@ -54,51 +56,58 @@ static void *thread_main(void *p)
 	free(p); /* Ours since pthread_create; we keep a copy. */
 	pthread_setname_np(pthread_self(), ts.name);
 	ts.start(ts.arg);
-	pthread_mutex_lock(&running_lock);
-	if (--running == 0)
-		pthread_cond_broadcast(&running_done);
-	pthread_mutex_unlock(&running_lock);
+	if (ts.detached) {
+		pthread_mutex_lock(&running_lock);
+		if (--running == 0)
+			pthread_cond_broadcast(&running_done);
+		pthread_mutex_unlock(&running_lock);
+	}
 	return NULL;
 }
 
-int thread_start_detached(void *(*start)(void *), void *arg, const char *name)
+/* Starts start(arg) on a new thread, through thread_main(). Returns 0, or -1 with a message. */
+static int start_thread(pthread_t *thread, void *(*start)(void *), void *arg, const char *name,
+                        int detached)
 {
 	struct thread_start *ts = malloc(sizeof *ts);
 	pthread_attr_t attr;
-	pthread_t thread;
 	int err;
 
 	if (ts == NULL) {
 		fprintf(stderr, "malloc thread start: %s\n", strerror(errno));
 		return -1;
 	}
-	*ts = (struct thread_start){.start = start, .arg = arg, .name = name};
+	*ts = (struct thread_start){.start = start, .arg = arg, .name = name, .detached = detached};
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_mutex_lock(&running_lock);
-	running++;
-	pthread_mutex_unlock(&running_lock);
-	if ((err = pthread_create(&thread, &attr, thread_main, ts)) != 0) {
-		fprintf(stderr, "pthread_create: %s\n", strerror(err));
+	if (detached) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_mutex_lock(&running_lock);
-		running--;
+		running++;
 		pthread_mutex_unlock(&running_lock);
+	}
+	if ((err = pthread_create(thread, &attr, thread_main, ts)) != 0) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(err));
+		if (detached) {
+			pthread_mutex_lock(&running_lock);
+			running--;
+			pthread_mutex_unlock(&running_lock);
+		}
 		free(ts);
 	}
 	pthread_attr_destroy(&attr);
 	return err == 0 ? 0 : -1;
 }
 
+int thread_start_detached(void *(*start)(void *), void *arg, const char *name)
+{
+	pthread_t thread;
+
+	return start_thread(&thread, start, arg, name, 1);
+}
+
 int thread_start(pthread_t *thread, void *(*start)(void *), void *arg, const char *name)
 {
-	int err = pthread_create(thread, NULL, start, arg);
-
-	if (err != 0) {
-		fprintf(stderr, "pthread_create: %s\n", strerror(err));
-		return -1;
-	}
-	pthread_setname_np(*thread, name); /* Safe: a joinable thread lives until it is joined. */
-	return 0;
+	return start_thread(thread, start, arg, name, 0);
 }
 
 /* Waits until every thread from thread_start_detached() has finished. */

@@ -1,5 +1,5 @@
-#!/usr/bin/env bats
-# The kit's own test: every broken variant is caught, every run, by its lesson's check.
+# tests/broken.bash - shared by the broken-*.bats files: the kit's own test that every broken
+# variant is caught, every run, by its lesson's check.
 #
 # For broken/NN-x/, the lesson NN test file runs against build/broken/NN-x/server, and:
 #   - every test named in broken/NN-x/caught-by must fail;
@@ -8,8 +8,7 @@
 #   - for each broken/NN-x/TOOL.exp, valgrind's TOOL report, filtered by tests/tools/vgfilter,
 #     must contain its lines in order: the report the variant must produce.
 # REPEAT=20 make check runs each variant 20 times.
-
-load helpers
+# shellcheck shell=bash disable=SC2154 # bats' run sets $output
 
 # Fails unless the lines of file $1 appear in text $2 in the same order, each as part of a line.
 assert_lines_in_order() {
@@ -52,48 +51,3 @@ check_variant() {
 	done
 }
 
-@test "every broken variant has its test here, its caught-by list and its explanation in docs/" {
-	local dir variant
-	for dir in "$KIT"/broken/*/; do
-		variant=$(basename "$dir")
-		grep -q "check_variant $variant\$" "$BATS_TEST_FILENAME" || fail "broken/$variant has no test in tests/broken.bats"
-		[[ -s $dir/caught-by ]] || fail "broken/$variant has no caught-by list"
-		[[ -s $KIT/docs/broken/$variant.md ]] || fail "broken/$variant has no docs/broken/$variant.md"
-	done
-}
-
-@test "broken/02-a is caught by lesson 02's check" {
-	check_variant 02-a
-}
-
-@test "broken/03-a is caught by lesson 03's check, and by memcheck, helgrind and DRD" {
-	check_variant 03-a
-}
-
-@test "broken/03-b is caught by lesson 03's check, and by helgrind and DRD" {
-	check_variant 03-b
-}
-
-@test "broken/03-c is caught by lesson 03's check, and by memcheck, helgrind and DRD" {
-	check_variant 03-c
-}
-
-@test "broken/03-d is caught by lesson 03's check" {
-	check_variant 03-d
-}
-
-@test "broken/04-a is caught by lesson 04's check, and by memcheck" {
-	check_variant 04-a
-}
-
-@test "broken/05-a is caught by lesson 05's check, and by memcheck, helgrind and DRD" {
-	check_variant 05-a
-}
-
-@test "broken/06-a is caught by lesson 06's check, and by memcheck, helgrind and DRD" {
-	check_variant 06-a
-}
-
-@test "broken/07-a is caught by lesson 07's check, and by memcheck" {
-	check_variant 07-a
-}
