@@ -18,6 +18,18 @@ get_status() {
 	printf '%s\n' "${response#*$'\r\n\r\n'}"
 }
 
+# Prints the body of GET /jobs/$1 once the job's state is done or failed: a worker writes its
+# log line a moment before it records the state, so this polls, at most 10 s.
+get_final_status() {
+	local body i
+	for ((i = 0; i < 1000; i++)); do
+		body=$(get_status "$1") || return 1
+		[[ $body == *'"state":"done"'* || $body == *'"state":"failed"'* ]] && break
+		sleep 0.01
+	done
+	printf '%s\n' "$body"
+}
+
 # Fails unless JSON body $1 says state $2, length $3 and (if given) checksum $4.
 assert_job_status() {
 	local want="\"state\":\"$2\",\"length\":$3"
@@ -36,9 +48,9 @@ status_scenario() {
 	assert_job_status "$body" queued 300
 	gate_release 2
 	wait_for_log_lines 2 || return 1
-	body=$(get_status 1)
+	body=$(get_final_status 1)
 	assert_job_status "$body" "done" "${a% *}" "${a#* }"
-	body=$(get_status 2)
+	body=$(get_final_status 2)
 	assert_job_status "$body" "done" "${b% *}" "${b#* }"
 	server_wait
 }
@@ -61,7 +73,7 @@ status_scenario() {
 	gate_release
 	wait_for_log_lines 1
 	sent=$(cat "$BATS_TEST_TMPDIR/sent")
-	body=$(get_status 1)
+	body=$(get_final_status 1)
 	assert_job_status "$body" "done" 300 "${sent#* }"
 	[[ $body == '{"id":1,'* ]] || fail "the status should start with the job's id, {\"id\":1,...; it said:" "$body"
 }
@@ -101,7 +113,7 @@ status_scenario() {
 	gate_release
 	wait_for_log_lines 1
 	sent=$(cat "$BATS_TEST_TMPDIR/sent")
-	body=$(get_status 1)
+	body=$(get_final_status 1)
 	assert_job_status "$body" "done" 300 "${sent#* }"
 }
 

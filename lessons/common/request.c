@@ -220,7 +220,8 @@ int request_read_job(int fd, struct request *req, int timeout_ms)
 	return request_read_body(fd, req, deadline);
 }
 
-/* Reads the ID of a target "/jobs/ID": 1 to 2^63, digits only. Returns 0 if it is not one. */
+/* Reads the ID of a target "/jobs/ID": 1 to 18 digits, no leading zero. Returns 0 if it is not
+ * one. */
 static uint64_t parse_job_target(const char *target)
 {
 	const char *digits = target + strlen("/jobs/");
