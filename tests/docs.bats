@@ -11,19 +11,14 @@ doc_files() {
 }
 
 @test "every function a text names as \`name()\` exists in the kit's code" {
-	local doc name missing=()
-	local -A known=()
-	# Every word in the kit's C code, once.
-	while read -r name; do
-		known[$name]=1
-	done < <(cat "$KIT"/lessons/*/*.[ch] "$KIT"/solutions/*/*.c "$KIT"/broken/*/*.c \
-		"$KIT"/tests/tools/*.c | grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort -u)
-	for doc in $(doc_files); do
-		for name in $(grep -o '`[A-Za-z_][A-Za-z0-9_]*()`' "$doc" | tr -d '`()' | sort -u); do
-			[[ -n ${known[$name]-} ]] || missing+=("${doc#"$KIT"/}: $name()")
-		done
-	done
-	((${#missing[@]} == 0)) || fail "these functions are named in a text but exist nowhere in the code:" "${missing[@]}"
+	local missing docs
+	mapfile -t docs < <(doc_files)
+	# Every word in the kit's C code, once; then every `name()` of the texts that is not one.
+	cat "$KIT"/lessons/*/*.[ch] "$KIT"/solutions/*/*.c "$KIT"/broken/*/*.c "$KIT"/tests/tools/*.c |
+		grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort -u >"$BATS_TEST_TMPDIR/known"
+	missing=$(grep -o '`[A-Za-z_][A-Za-z0-9_]*()`' "${docs[@]}" | tr -d '`()' | sort -u |
+		awk -F: 'NR == FNR { known[$0] = 1; next } !($2 in known)' "$BATS_TEST_TMPDIR/known" -)
+	[[ -z $missing ]] || fail "these functions (file: name) are named in a text but exist nowhere in the code:" "$missing"
 }
 
 @test "every repository path a text names exists" {

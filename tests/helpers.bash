@@ -226,6 +226,8 @@ teardown() {
 		kill "${CLIENT_PIDS[@]}" 2>/dev/null || true
 	fi
 	if [[ -n ${SERVER_PID-} ]]; then
+		# SIGKILL, not SIGTERM: from lesson 05 on, SIGTERM waits for jobs still held at the gate.
+		pkill -KILL -P "$SERVER_PID" 2>/dev/null || true
 		kill "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
