@@ -148,8 +148,8 @@ server_alive() {
 # dies. Polls: there is no event to wait for, because in the threaded lessons a finished job
 # tells nobody but the log.
 wait_for_log_lines() {
-	local want=$1 i
-	for ((i = 0; i < 1000; i++)); do
+	local want=$1 deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)); do
 		[[ -f $JOB_LOG ]] && (($(wc -l <"$JOB_LOG") >= want)) && return 0
 		if ! server_alive; then
 			server_wait

@@ -179,13 +179,13 @@ static int catch_stop_signals(struct server *srv)
 	return 0;
 }
 
-/* Before the first client: the table, the pool, then the signals. Returns 0, or -1. */
+/* Before the first client: the table, the signals, then the pool. Returns 0, or -1. */
 static int start_server(struct server *srv)
 {
 	table_size = (size_t)srv->opt.table;
 	if ((table = calloc(table_size, sizeof *table)) == NULL)
 		return -1;
-	return start_pool(srv) == -1 || catch_stop_signals(srv) == -1 ? -1 : 0;
+	return catch_stop_signals(srv) == -1 || start_pool(srv) == -1 ? -1 : 0;
 }
 
 /* After the last client - or a signal: every accepted job runs, then everything is freed. */

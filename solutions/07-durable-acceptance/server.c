@@ -300,16 +300,16 @@ static int replay_journal(struct server *srv)
 	return status;
 }
 
-/* Before the first client: the table, the pool, the journal's jobs, then the signals. Returns
+/* Before the first client: the table, the signals, the pool, then the journal's jobs. Returns
  * 0, or -1. */
 static int start_server(struct server *srv)
 {
 	table_size = (size_t)srv->opt.table;
 	if ((table = calloc(table_size, sizeof *table)) == NULL)
 		return -1;
-	if (start_pool(srv) == -1 || replay_journal(srv) == -1)
+	if (catch_stop_signals(srv) == -1 || start_pool(srv) == -1)
 		return -1;
-	return catch_stop_signals(srv);
+	return replay_journal(srv);
 }
 
 /* After the last client - or a signal: every accepted job runs, then everything is freed. */
@@ -357,6 +357,7 @@ static int queue_job(struct server *srv, const struct request *req, uint64_t *id
 	}
 	/* On disk before the 202 promises it: if this fails, no promise is made. */
 	if (journal_append_job(&journal, *id, job->body, job->len) == -1) {
+		journal_append_done(&journal, *id); /* In case the record got in, unsynced. */
 		table_forget(*id);
 		job_free(job);
 		return 503;
