@@ -10,6 +10,11 @@
 #
 # A server's source directory X/NN-name/ builds to build/X/NN-name/server (docs/contract.md).
 
+# Builds use every core unless told otherwise (make -j1).
+ifeq ($(MAKELEVEL)$(filter -j%,$(MAKEFLAGS)),0)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 CC      ?= cc
 CFLAGS  ?= -g -O1
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -D_POSIX_C_SOURCE=200809L
@@ -67,7 +72,7 @@ $(BUILD)/pristine/%/server.c: FORCE
 $(BUILD)/pristine/%/server: $(BUILD)/pristine/%/server.c $(COMMON_LIB) $(COMMON_HDR) $(COMPILER)
 	$(CC) $(WARN) $(CFLAGS) -Ilessons/common -o $@ $< $(COMMON_LIB) $(LDLIBS)
 
-sanitizers:
+sanitizers: $(COMMON_HDR)
 	@$(MAKE) -s BUILD=$(BUILD)/asan CFLAGS="-g -O1 $(SANITIZE_asan)" LDLIBS="-pthread $(SANITIZE_asan)" \
 		$(patsubst %,$(BUILD)/asan/%/server,$(wildcard solutions/*))
 	@$(MAKE) -s BUILD=$(BUILD)/tsan CFLAGS="-g -O1 $(SANITIZE_tsan)" LDLIBS="-pthread $(SANITIZE_tsan)" \

@@ -26,6 +26,7 @@ assert_lines_in_order() {
 
 check_variant() {
 	local variant=$1 dir=$KIT/broken/$1 lesson=${1%%-*} names filter name logs exp tool run
+	[[ -x $KIT/build/broken/$variant/server ]] || fail "broken/$variant is not built: run make"
 	mapfile -t names <"$dir/caught-by"
 	filter=$(for name in "${names[@]}"; do regex_quote "$name"; done | paste -sd'|')
 	for ((run = 1; run <= ${REPEAT:-1}; run++)); do

@@ -12,6 +12,7 @@ SANITIZED_TESTS='answers 200 only|answers 202 before|own client sent|503 with Re
 # lesson_passes BUILD LESSON-DIR: solutions/LESSON-DIR built under build/BUILD passes.
 lesson_passes() {
 	local lesson=${2%%-*}
+	[[ -x $KIT/build/$1/solutions/$2/server ]] || fail "solutions/$2 has no $1 build: run make sanitizers"
 	SERVER=$KIT/build/$1/solutions/$2/server NO_VALGRIND=1 \
 		ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 TSAN_OPTIONS=halt_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

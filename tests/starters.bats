@@ -8,13 +8,15 @@ load helpers
 
 # starter_fails LESSON-DIR TEST-NAME: the pristine starter fails the named test of its lesson.
 starter_fails() {
-	local lesson=${1%%-*} filter
+	local lesson=${1%%-*} filter server=$KIT/build/pristine/lessons/$1/server
+	[[ -x $server ]] || fail "no pristine starter at $server: run make check, which builds it"
 	filter=$(regex_quote "$2")
-	SERVER=$KIT/build/pristine/lessons/$1/server \
+	SERVER=$server \
 		run bats --tap --filter "^$filter\$" "$KIT/tests/lesson$lesson.bats"
 	[[ $output != 1..0* ]] || fail "tests/lesson$lesson.bats has no test named '$2'"
 	[[ $output == *"not ok 1 $2"* ]] ||
 		fail "the lesson $lesson starter, as shipped, passes '$2': it should fail it" "$output"
+	[[ $output != *"no server at"* ]] || fail "the starter did not run:" "$output"
 }
 
 @test "every lesson has its text, its starter, its reference and its test file" {
