@@ -205,19 +205,23 @@ int request_read_body(int fd, struct request *req, long long deadline_ms)
 	return 0;
 }
 
-int request_read_job(int fd, struct request *req, int timeout_ms)
+/* After the head: a request for /jobs must be POST, and its body is the new job's input. */
+static int read_new_job(int fd, struct request *req, long long deadline)
 {
-	long long deadline = now_ms() + timeout_ms;
-	int status = request_read_head(fd, req, deadline);
-
-	if (status != 0)
-		return status;
 	if (strcmp(req->target, "/jobs") != 0)
 		return 404;
 	req->allow = "POST";
 	if (strcmp(req->method, "POST") != 0)
 		return 405;
 	return request_read_body(fd, req, deadline);
+}
+
+int request_read_job(int fd, struct request *req, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	int status = request_read_head(fd, req, deadline);
+
+	return status != 0 ? status : read_new_job(fd, req, deadline);
 }
 
 /* Reads the ID of a target "/jobs/ID": 1 to 18 digits, no leading zero. Returns 0 if it is not
@@ -248,10 +252,5 @@ int request_read_job_or_status(int fd, struct request *req, int timeout_ms, uint
 		req->allow = "GET";
 		return strcmp(req->method, "GET") == 0 ? 0 : 405;
 	}
-	if (strcmp(req->target, "/jobs") != 0)
-		return 404;
-	req->allow = "POST";
-	if (strcmp(req->method, "POST") != 0)
-		return 405;
-	return request_read_body(fd, req, deadline);
+	return read_new_job(fd, req, deadline);
 }
