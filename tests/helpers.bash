@@ -12,13 +12,15 @@ KIT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 HCLIENT=$KIT/build/tests/hclient
 # No single server may live longer than this; a hung server fails its test instead of hanging.
 SERVER_LIFETIME=${SERVER_LIFETIME:-30}
-# Freed memory reads 0xA5 (glibc's perturb, with the per-thread cache off), so a job that reads
-# freed memory logs a wrong checksum every run instead of by luck.
-export GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=165
+# In the server under test, freed memory reads 0xA5 (glibc's perturb, with the per-thread cache
+# off), so a job that reads freed memory logs a wrong checksum every run instead of by luck. Only
+# the server gets it: in bash and every other tool it would only cost time.
+SERVER_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=165
 
-# The server under test: $SERVER if set (make check L=NN sets it), else the lesson's reference.
+# The server under test: $SERVER if set (make check L=NN sets it), else the lesson's reference
+# from $SERVERS_DIR (default build/solutions; the sanitizer tests point it at their builds).
 use_server() {
-	SERVER=${SERVER:-$KIT/build/solutions/$1/server}
+	SERVER=${SERVER:-${SERVERS_DIR:-$KIT/build/solutions}/$1/server}
 	[[ $SERVER == /* ]] || SERVER=$KIT/$SERVER
 	[[ -x $SERVER ]] || {
 		echo "no server at $SERVER: run make first" >&2
@@ -80,7 +82,8 @@ server_start() {
 	SERVER_ERR=$BATS_TEST_TMPDIR/server.stderr
 	mkfifo "$BATS_TEST_TMPDIR/ready"
 	# In the test's own directory, so that no default path (jobs.journal...) lands in the kit.
-	(cd "$BATS_TEST_TMPDIR" && exec timeout -k 2 "$SERVER_LIFETIME" "${wrap[@]}" "$SERVER" \
+	(cd "$BATS_TEST_TMPDIR" && GLIBC_TUNABLES=$SERVER_TUNABLES exec timeout -k 2 "$SERVER_LIFETIME" \
+		"${wrap[@]}" "$SERVER" \
 		--port 0 --log "$JOB_LOG" "${gate[@]}" "$@") >"$BATS_TEST_TMPDIR/ready" 2>"$SERVER_ERR" 3>&- &
 	SERVER_PID=$!
 	exec {READY_FD}<"$BATS_TEST_TMPDIR/ready"
