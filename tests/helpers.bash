@@ -35,6 +35,19 @@ regex_quote() {
 	sed 's/[][\.*^$(){}?+|/]/\\&/g' <<<"$1"
 }
 
+# tap_status TAP NAME: how the test called NAME ended in bats' TAP output TAP - "ok" or
+# "not ok" - or nothing if it did not run. Line by line: a glob over the whole output could
+# match one test's "not ok" with another test's name.
+tap_status() {
+	local line
+	while IFS= read -r line; do
+		if [[ $line =~ ^(ok|not\ ok)\ [0-9]+\ (.*)$ && ${BASH_REMATCH[2]} == "$2" ]]; then
+			echo "${BASH_REMATCH[1]}"
+			return
+		fi
+	done <<<"$1"
+}
+
 # Says what went wrong, in words, and fails the test.
 fail() {
 	printf '%s\n' "$@" >&2
