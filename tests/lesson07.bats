@@ -12,10 +12,11 @@ setup() {
 	JOURNAL=$BATS_TEST_TMPDIR/journal
 }
 
-# crash_after COUNT DONE: COUNT jobs accepted and held at the gate, DONE of them let through and
-# logged, then kill -9. The journal now holds COUNT jobs, DONE of them finished.
+# crash_after COUNT DONE [server options...]: COUNT jobs accepted and held at the gate, DONE of
+# them let through and logged, then kill -9. The journal now holds COUNT jobs, DONE of them
+# finished.
 crash_after() {
-	server_start --gate --work-ms 0 --workers 2 --queue 60 --journal "$JOURNAL"
+	server_start --gate --work-ms 0 --workers 2 --queue 60 --journal "$JOURNAL" "${@:3}"
 	"$HCLIENT" load "$PORT" "$1" 71 --parallel 4 >"$BATS_TEST_TMPDIR/sent" 2>"$BATS_TEST_TMPDIR/load" ||
 		fail "sending $1 jobs failed:" "$(cat "$BATS_TEST_TMPDIR/load")"
 	grep -q "^$1 accepted" "$BATS_TEST_TMPDIR/load" ||
@@ -131,4 +132,41 @@ assert_ids_unique() {
 	crash_after 6 2
 	restart_and_finish 6 --valgrind drd
 	assert_valgrind_clean
+}
+
+# The stretch, group commit: the accept loop writes each record, a committer thread makes many
+# durable with one fsync and only then queues their jobs and sends their 202s. A server without
+# the stretch takes --commit group and fsyncs each job as before, and passes these too.
+
+@test "07: --commit group: kill -9 with jobs queued, restart: every 202'd job is logged exactly once" {
+	crash_after 20 5 --commit group
+	grep -ac '^J ' "$JOURNAL" | grep -qx 20 ||
+		fail "after 20 202s the journal should hold 20 job records; it holds:" "$(grep -a '^[JD] ' "$JOURNAL")"
+	restart_and_finish 20 --commit group
+	assert_ids_unique
+	assert_log_holds "$BATS_TEST_TMPDIR/sent"
+	((SERVER_STATUS == 0)) || fail "after SIGTERM the restarted server $(describe_exit "$SERVER_STATUS")"
+}
+
+# group_commit_under TOOL...: 12 jobs from 4 clients at a time under each valgrind TOOL, with
+# --commit group; the server stops by itself after them, and every tool must have been content.
+group_commit_under() {
+	local tool
+	for tool in "$@"; do
+		server_start --valgrind "$tool" --work-ms 0 --workers 2 --journal "$JOURNAL.$tool" \
+			--commit group --max-clients 12
+		"$HCLIENT" load "$PORT" 12 5 --parallel 4 >"$BATS_TEST_TMPDIR/sent" 2>"$BATS_TEST_TMPDIR/load" ||
+			fail "$tool: sending 12 jobs failed:" "$(cat "$BATS_TEST_TMPDIR/load")"
+		assert_valgrind_clean
+		assert_log_holds "$BATS_TEST_TMPDIR/sent"
+		rm -f "$JOB_LOG"
+	done
+}
+
+@test "07: --commit group: memcheck: the committer frees every hand-over, and nothing leaks" {
+	group_commit_under memcheck
+}
+
+@test "07: --commit group: helgrind and DRD: no data race between the accept loop and the committer" {
+	group_commit_under helgrind drd
 }

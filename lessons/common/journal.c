@@ -100,12 +100,12 @@ static int append(struct journal *j, const void *record, size_t len)
 	return 0;
 }
 
-int journal_append_job(struct journal *j, uint64_t id, const unsigned char *body, size_t len)
+int journal_write_job(struct journal *j, uint64_t id, const unsigned char *body, size_t len)
 {
 	char head[RECORD_HEAD_MAX];
 	int n = snprintf(head, sizeof head, "J %" PRIu64 " %zu\n", id, len);
 	unsigned char *record = malloc((size_t)n + len + 1);
-	int status = -1;
+	int status;
 
 	if (record == NULL) {
 		fprintf(stderr, "malloc journal record: %s\n", strerror(errno));
@@ -115,15 +115,26 @@ int journal_append_job(struct journal *j, uint64_t id, const unsigned char *body
 	if (len > 0)
 		memcpy(record + n, body, len);
 	record[(size_t)n + len] = '\n';
-	/* fsync: the record is on disk, not just in the kernel's cache, before we promise it. */
-	if (append(j, record, (size_t)n + len + 1) == 0) {
-		if (fsync(j->fd) == 0)
-			status = 0;
-		else
-			fprintf(stderr, "fsync journal: %s\n", strerror(errno));
-	}
+	status = append(j, record, (size_t)n + len + 1);
 	free(record);
 	return status;
+}
+
+int journal_sync(struct journal *j)
+{
+	/* fsync: the records are on disk, not just in the kernel's cache. */
+	if (fsync(j->fd) == -1) {
+		fprintf(stderr, "fsync journal: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int journal_append_job(struct journal *j, uint64_t id, const unsigned char *body, size_t len)
+{
+	if (journal_write_job(j, id, body, len) == -1)
+		return -1;
+	return journal_sync(j);
 }
 
 int journal_append_done(struct journal *j, uint64_t id)

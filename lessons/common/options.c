@@ -12,7 +12,7 @@ static const char usage[] = "usage: server [--port N] [--log PATH] [--work-ms MS
                             "[--timeout-ms MS] [--max-clients N]";
 static const char usage_pool[] = " [--workers N] [--queue N]";
 static const char usage_table[] = " [--table N]";
-static const char usage_journal[] = " [--journal PATH]";
+static const char usage_journal[] = " [--journal PATH] [--commit each|group]";
 
 static const char help[] =
         "Options:\n"
@@ -39,7 +39,9 @@ static const char help_table[] =
 
 static const char help_journal[] =
         "  --journal PATH   write each job to PATH, on disk, before its 202; run again at\n"
-        "                   start what did not finish (default jobs.journal)\n";
+        "                   start what did not finish (default jobs.journal)\n"
+        "  --commit MODE    each: one fsync per job, before its 202 (default); group: one\n"
+        "                   fsync for all the jobs waiting for one (the lesson's stretch)\n";
 
 /* Parses a whole decimal number in [min, max]. */
 static int parse_number(const char *text, long min, long max, long *out)
@@ -61,6 +63,9 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 
 	if ((extras & OPTIONS_JOURNAL) && strcmp(name, "--journal") == 0 && *value != '\0')
 		opt->journal = value;
+	else if ((extras & OPTIONS_JOURNAL) && strcmp(name, "--commit") == 0 &&
+	         (strcmp(value, "each") == 0 || strcmp(value, "group") == 0))
+		opt->group_commit = strcmp(value, "group") == 0;
 	else if ((extras & OPTIONS_TABLE) && strcmp(name, "--table") == 0 &&
 	         parse_number(value, 1, 1000000, &n) == 0)
 		opt->table = (int)n;
@@ -89,7 +94,7 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 
 int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 {
-	char more[96];
+	char more[128];
 
 	snprintf(more, sizeof more, "%s%s%s", extras & OPTIONS_POOL ? usage_pool : "",
 	         extras & OPTIONS_TABLE ? usage_table : "",

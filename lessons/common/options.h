@@ -15,13 +15,14 @@ struct options {
 	int queue;             /* --queue N: jobs that may wait for a worker (lesson 04 on) */
 	int table;             /* --table N: jobs whose status is kept (lesson 06 on) */
 	const char *journal;   /* --journal PATH: accepted jobs, on disk (lesson 07) */
+	int group_commit;      /* --commit group: one fsync for many acceptances (07's stretch) */
 };
 
 /* The options a lesson adds to the common ones, for options_parse(). */
 enum {
 	OPTIONS_POOL = 1 << 0,   /* --workers, --queue */
 	OPTIONS_TABLE = 1 << 1,  /* --table */
-	OPTIONS_JOURNAL = 1 << 2 /* --journal */
+	OPTIONS_JOURNAL = 1 << 2 /* --journal, --commit */
 };
 
 /* What options_parse() found. */
