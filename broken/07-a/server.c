@@ -301,28 +301,6 @@ static int replay_journal(struct server *srv)
 	return status;
 }
 
-/* Before the first client: the table, the signals, the pool, then the journal's jobs. Returns
- * 0, or -1. */
-static int start_server(struct server *srv)
-{
-	table_size = (size_t)srv->opt.table;
-	if ((table = calloc(table_size, sizeof *table)) == NULL)
-		return -1;
-	if (catch_stop_signals(srv) == -1 || start_pool(srv) == -1)
-		return -1;
-	return replay_journal(srv);
-}
-
-/* After the last client - or a signal: every accepted job runs, then everything is freed. */
-static void stop_server(struct server *srv)
-{
-	stop_pool(srv);
-	free(table); /* After the join: no worker writes a row any more. */
-	journal_close(&journal);
-	close(stop_pipe[0]);
-	close(stop_pipe[1]);
-}
-
 /* Answers GET /jobs/ID from a copy of the job's row. */
 static void send_status(int connfd, uint64_t id)
 {
@@ -343,52 +321,219 @@ static void send_status(int connfd, uint64_t id)
 	response_send(connfd, 200, "Content-Type: application/json\r\n", body, (size_t)n);
 }
 
-/* Hands the request's job to the table and the queue, and its id to *id. Returns 0, or 503 if
- * the table or the queue is at its limit. */
-static int queue_job(struct server *srv, const struct request *req, uint64_t *id)
+/* Takes back a journaled job that will not run: marked done, so that a restart does not run
+ * it either; its row emptied; freed. */
+static void cancel_job(struct job *job)
 {
-	/* A copy, not a pointer into req: req is reused for the next client once we return. */
-	struct job *job = job_new(*id = srv->next_id++, req->body, req->body_len);
-
-	if (job == NULL)
-		return 503;
-	if (table_add(*id, job->len) == -1) {
-		job_free(job); /* Refused, so it is still ours. */
-		return 503;
-	}
-	/* On disk before the 202 promises it: if this fails, no promise is made. */
-	if (journal_append_job(&journal, *id, job->body, job->len) == -1) {
-		journal_append_done(&journal, *id); /* In case the record got in, unsynced. */
-		table_forget(*id);
-		job_free(job);
-		return 503;
-	}
-	if (job_queue_push(&queue, job) == -1) {
-		journal_append_done(&journal, *id); /* Refused: it must not run after a restart. */
-		table_forget(*id);
-		job_free(job); /* Refused, so it is still ours. */
-		return 503;
-	}
-	return 0; /* The queue owns job now, and then a worker; we must not touch it again. */
+	journal_append_done(&journal, job->id);
+	table_forget(job->id);
+	job_free(job);
 }
 
-/* Serves one client: queue a job (or refuse it) or report one; answer; close. Takes over
- * connfd. */
+/* Hands a copy of the request's job to *job, with its row in the table and its record in the
+ * journal: on disk, unless the committer is to sync it (--commit group). Returns 0, or 503 if
+ * the table is full or the journal failed. */
+static int journal_job(struct server *srv, const struct request *req, struct job **job)
+{
+	/* A copy, not a pointer into req: req is reused for the next client once we return. */
+	struct job *copy = job_new(srv->next_id++, req->body, req->body_len);
+	int written;
+
+	if (copy == NULL)
+		return 503;
+	if (table_add(copy->id, copy->len) == -1) {
+		job_free(copy); /* Refused, so it is still ours. */
+		return 503;
+	}
+	if (srv->opt.group_commit)
+		written = journal_write_job(&journal, copy->id, copy->body, copy->len);
+	else
+		written = journal_append_job(&journal, copy->id, copy->body, copy->len);
+	if (written == -1) {
+		cancel_job(copy); /* In case the record got in: no promise was made. */
+		return 503;
+	}
+	*job = copy;
+	return 0;
+}
+
+/* Queues a job whose record is on disk, answers 202 - or 503 if the queue is full - and closes.
+ * Takes over connfd and job. */
+static void queue_and_answer(int connfd, struct job *job)
+{
+	uint64_t id = job->id;
+
+	if (job_queue_push(&queue, job) == 0) {
+		/* The queue owns job now, and then a worker: we use our copy of its id. */
+		response_send_accepted_at(connfd, id);
+	} else {
+		cancel_job(job); /* Refused, so it is still ours. */
+		response_send_error(connfd, 503);
+	}
+	conn_close_lingering(connfd);
+}
+
+/*
+ * The stretch, group commit (--commit group): the accept loop writes the record but does not
+ * wait for the disk; it hands the client and the job to a committer thread and reads the next
+ * request. The committer makes every record waiting durable with one fsync, then queues each job
+ * and sends its 202.
+ *
+ * A client whose job's record is written but maybe not yet on disk. The accept loop gives the
+ * socket and the job to the committer; from then on both are the committer's, until it queues
+ * the job and closes the socket. */
+struct acceptance {
+	int connfd;
+	struct job *job;
+	struct acceptance *next;
+};
+
+/* The committer (--commit group): acceptances wait in a list until its next fsync. At most
+ * workers + queue wait; beyond that the accept loop waits for the disk too. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct acceptance *first, **last; /* oldest first */
+	size_t count, limit;
+	int stopping;
+	pthread_t thread;
+} committer = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+
+/* Adds an acceptance to the committer's list (waiting while it is full). Takes over connfd and
+ * job: if there is no memory for the hand-over, the client gets 503. */
+static void committer_add(int connfd, struct job *job)
+{
+	struct acceptance *a = malloc(sizeof *a); /* Freed by the committer, once it answered. */
+
+	if (a == NULL) {
+		cancel_job(job);
+		response_send_error(connfd, 503);
+		conn_close_lingering(connfd);
+		return;
+	}
+	*a = (struct acceptance){.connfd = connfd, .job = job};
+	pthread_mutex_lock(&committer.lock);
+	while (committer.count >= committer.limit)
+		pthread_cond_wait(&committer.changed, &committer.lock);
+	*committer.last = a;
+	committer.last = &a->next;
+	committer.count++;
+	pthread_cond_broadcast(&committer.changed);
+	pthread_mutex_unlock(&committer.lock);
+}
+
+/* Takes the whole list, waiting until there is one. Returns NULL once stopping and empty. */
+static struct acceptance *committer_take(void)
+{
+	struct acceptance *all;
+
+	pthread_mutex_lock(&committer.lock);
+	while (committer.first == NULL && !committer.stopping)
+		pthread_cond_wait(&committer.changed, &committer.lock);
+	all = committer.first;
+	committer.first = NULL;
+	committer.last = &committer.first;
+	committer.count = 0;
+	pthread_cond_broadcast(&committer.changed);
+	pthread_mutex_unlock(&committer.lock);
+	return all;
+}
+
+/* The committer: one fsync for every acceptance waiting, then each job to the queue and each
+ * client its answer. */
+static void *committer_main(void *unused)
+{
+	struct acceptance *a, *next;
+
+	(void)unused;
+	while ((a = committer_take()) != NULL) {
+		/* Every record in the list was written before it joined the list: this fsync
+		 * puts them all on disk. */
+		int synced = journal_sync(&journal);
+		for (; a != NULL; a = next) {
+			next = a->next;
+			if (synced == 0) {
+				queue_and_answer(a->connfd, a->job);
+			} else {
+				cancel_job(a->job);
+				response_send_error(a->connfd, 503);
+				conn_close_lingering(a->connfd);
+			}
+			free(a);
+		}
+	}
+	return NULL;
+}
+
+/* Starts the committer, if --commit group asks for one. Returns 0, or -1. */
+static int start_committer(struct server *srv)
+{
+	if (!srv->opt.group_commit)
+		return 0;
+	committer.last = &committer.first;
+	committer.limit = (size_t)srv->opt.workers + (size_t)srv->opt.queue;
+	return thread_start(&committer.thread, committer_main, NULL, "committer");
+}
+
+/* After the last client: the committer answers everyone still waiting, then ends. */
+static void stop_committer(struct server *srv)
+{
+	if (!srv->opt.group_commit)
+		return;
+	pthread_mutex_lock(&committer.lock);
+	committer.stopping = 1;
+	pthread_cond_broadcast(&committer.changed);
+	pthread_mutex_unlock(&committer.lock);
+	pthread_join(committer.thread, NULL);
+}
+
+/* Before the first client: the table, the signals, the pool, then the journal's jobs. Returns
+ * 0, or -1. */
+static int start_server(struct server *srv)
+{
+	table_size = (size_t)srv->opt.table;
+	if ((table = calloc(table_size, sizeof *table)) == NULL)
+		return -1;
+	if (catch_stop_signals(srv) == -1 || start_pool(srv) == -1 || start_committer(srv) == -1)
+		return -1;
+	return replay_journal(srv);
+}
+
+/* After the last client - or a signal: every accepted job runs, then everything is freed. */
+static void stop_server(struct server *srv)
+{
+	stop_committer(srv); /* First: it still queues jobs. */
+	stop_pool(srv);
+	free(table); /* After the join: no worker writes a row any more. */
+	journal_close(&journal);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+}
+
+/* Serves one client: journal a job (or refuse it) or report one; answer; close - or, with
+ * --commit group, leave the answer and the close to the committer. Takes over connfd. */
 static void handle_client(struct server *srv, int connfd)
 {
 	struct request *req = &srv->request;
-	uint64_t status_of, id = 0;
+	struct job *job = NULL;
+	uint64_t status_of;
 	int status = request_read_job_or_status(connfd, req, srv->opt.timeout_ms, &status_of);
 
 	if (status == 0 && status_of == 0)
-		status = queue_job(srv, req, &id);
+		status = journal_job(srv, req, &job);
 	request_clear(req); /* The job has its own copy; the buffer waits for the next client. */
+	if (job != NULL && srv->opt.group_commit) {
+		committer_add(connfd, job); /* Both are the committer's now. */
+		return;
+	}
+	if (job != NULL) {
+		queue_and_answer(connfd, job);
+		return;
+	}
 	if (status != 0)
 		response_send_request_error(connfd, status, req);
-	else if (status_of != 0)
-		send_status(connfd, status_of);
 	else
-		response_send_accepted_at(connfd, id);
+		send_status(connfd, status_of);
 	conn_close_lingering(connfd);
 }
 

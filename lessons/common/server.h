@@ -5,8 +5,9 @@
  * server_main() parses the options, opens the job log and the gate, listens, prints the
  * readiness line, then calls handle_client() once per accepted client, one client after another.
  *
- * handle_client() takes over connfd: it must answer and close it before returning. The request
- * buffer srv->request belongs to the accept loop and is reused for the very next client.
+ * handle_client() takes over connfd: it must answer and close it before returning (or hand it
+ * to a thread that will, as lesson 07's group commit does). The request buffer srv->request
+ * belongs to the accept loop and is reused for the very next client.
  */
 #ifndef HANDOFF_SERVER_H
 #define HANDOFF_SERVER_H

@@ -7,11 +7,6 @@
  * and runs again every job that is not marked done and not in the job log; new ids continue
  * after the highest journaled one. kill -9 at any moment, restart: every job that got a 202 is
  * in the job log exactly once.
- *
- * The stretch, --commit group: the accept loop writes the record but does not wait for the
- * disk; it hands the client and the job to a committer thread and reads the next request. The
- * committer makes every record waiting durable with one fsync, then queues each job and sends
- * its 202.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -377,7 +372,13 @@ static void queue_and_answer(int connfd, struct job *job)
 	conn_close_lingering(connfd);
 }
 
-/* A client whose job's record is written but maybe not yet on disk. The accept loop gives the
+/*
+ * The stretch, group commit (--commit group): the accept loop writes the record but does not
+ * wait for the disk; it hands the client and the job to a committer thread and reads the next
+ * request. The committer makes every record waiting durable with one fsync, then queues each job
+ * and sends its 202.
+ *
+ * A client whose job's record is written but maybe not yet on disk. The accept loop gives the
  * socket and the job to the committer; from then on both are the committer's, until it queues
  * the job and closes the socket. */
 struct acceptance {
