@@ -39,6 +39,8 @@ STARTERS := $(patsubst %/server.c,$(BUILD)/pristine/%/server,$(wildcard lessons/
 # The references built with the sanitizers (make sanitizers): ASan+UBSan, and TSan.
 SANITIZE_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SANITIZE_tsan := -fsanitize=thread
+# TSan watches threads; the references of lessons 01 and 02 have none.
+THREADED_SOLUTIONS := $(filter-out solutions/01-% solutions/02-%,$(wildcard solutions/*))
 
 .PHONY: all check lint demo clean bench sanitizers FORCE
 .SECONDARY:
@@ -83,7 +85,7 @@ sanitizers: $(COMMON_HDR)
 	@$(MAKE) -s BUILD=$(BUILD)/asan CFLAGS="-g -O1 $(SANITIZE_asan)" LDLIBS="-pthread $(SANITIZE_asan)" \
 		$(patsubst %,$(BUILD)/asan/%/server,$(wildcard solutions/*))
 	@$(MAKE) -s BUILD=$(BUILD)/tsan CFLAGS="-g -O1 $(SANITIZE_tsan)" LDLIBS="-pthread $(SANITIZE_tsan)" \
-		$(patsubst %,$(BUILD)/tsan/%/server,$(wildcard solutions/*))
+		$(patsubst %,$(BUILD)/tsan/%/server,$(THREADED_SOLUTIONS))
 
 ifdef L
 # The student's check: one lesson, the student's own server.c - and nothing else is built, so
@@ -93,9 +95,11 @@ check: $(if $(LESSON_DIR),$(BUILD)/$(LESSON_DIR)/server) $(TOOLS)
 	@test -n "$(LESSON_DIR)" || { echo "make check L=$(L): there is no lessons/$(L)-*/ directory" >&2; exit 2; }
 	@SERVER=$(BUILD)/$(LESSON_DIR)/server tests/tools/run-bats tests/lesson$(L)*.bats
 else
-# The longest files first, so that the parallel run does not end waiting for one of them.
-SLOW_TESTS := $(wildcard tests/broken-*.bats tests/sanitizers-*.bats)
-TESTS := $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(wildcard tests/*.bats))
+# The longest files first, so that the parallel run does not end waiting for one of them: the
+# kit's own tests, then the lessons from the last (the longest) to the first.
+SLOW_TESTS := $(wildcard tests/broken-*.bats tests/sanitizers-*.bats tests/starters.bats)
+LESSON_TESTS := $(shell ls -r tests/lesson*.bats)
+TESTS := $(SLOW_TESTS) $(LESSON_TESTS) $(filter-out $(SLOW_TESTS) $(LESSON_TESTS),$(wildcard tests/*.bats))
 # Not your lessons/ servers: the kit's check runs the starters exactly as shipped instead.
 check: $(filter-out $(BUILD)/lessons/%,$(SERVERS)) $(TOOLS) $(STARTERS) sanitizers lint
 	@tests/tools/run-bats $(TESTS)
