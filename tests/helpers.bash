@@ -136,9 +136,16 @@ server_wait() {
 	SERVER_PID=
 }
 
-# Kills the server itself (not the timeout around it) with SIGKILL, as a crash would, and waits.
+# Sends signal $1 (TERM, INT...) to the server itself, not to the timeout around it: timeout
+# would pass it on, but then also send SIGKILL 2 s later (its -k), and a server that takes longer
+# than that to finish its jobs, under valgrind or a loaded machine, would die as if it hung.
+server_signal() {
+	pkill "-$1" -P "$SERVER_PID"
+}
+
+# Kills the server itself with SIGKILL, as a crash would, and waits.
 server_kill9() {
-	pkill -KILL -P "$SERVER_PID"
+	server_signal KILL
 	server_wait
 }
 

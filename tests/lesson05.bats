@@ -21,7 +21,7 @@ stop_with_jobs_queued() {
 		fail "sending $count jobs failed:" "$(cat "$BATS_TEST_TMPDIR/load")"
 	grep -q "^$count accepted" "$BATS_TEST_TMPDIR/load" ||
 		fail "all $count jobs should have been accepted:" "$(cat "$BATS_TEST_TMPDIR/load")"
-	kill -s "$signal" "$SERVER_PID"
+	server_signal "$signal"
 	gate_release "$count"
 	server_wait
 }
@@ -45,7 +45,7 @@ stop_with_jobs_queued() {
 
 @test "05: an idle server exits 0 at once on SIGTERM" {
 	server_start --work-ms 0
-	kill -s TERM "$SERVER_PID"
+	server_signal TERM
 	server_wait
 	((SERVER_STATUS == 0)) || fail "after SIGTERM the idle server $(describe_exit "$SERVER_STATUS"); it should exit 0"
 }

@@ -33,7 +33,7 @@ restart_and_finish() {
 	shift
 	server_start "$@" --work-ms 0 --journal "$JOURNAL"
 	wait_for_log_lines "$count"
-	kill -s TERM "$SERVER_PID"
+	server_signal TERM
 	server_wait
 }
 
