@@ -57,7 +57,7 @@ fail() {
 # valgrind's options for each tool, as the lessons explain them.
 valgrind_options() {
 	case $1 in
-	memcheck) echo "--tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible" ;;
+	memcheck) echo "--tool=memcheck --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all" ;;
 	helgrind) echo "--tool=helgrind --free-is-write=yes" ;;
 	drd) echo "--tool=drd --free-is-write=yes --check-stack-var=yes" ;;
 	esac
