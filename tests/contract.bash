@@ -118,7 +118,7 @@ contract_job_leaves_sockets_alone() {
 	mkfifo "$BATS_TEST_TMPDIR/hold" "$BATS_TEST_TMPDIR/b.out"
 	"$HCLIENT" post "$PORT" --size 100 --seed 6 --continue --hold "$BATS_TEST_TMPDIR/hold" \
 		--timeout-ms 3000 >"$BATS_TEST_TMPDIR/b.out" 2>"$BATS_TEST_TMPDIR/b.err" 3>&- &
-	local b_pid=$! line
+	local b_pid=$! line b_fd
 	CLIENT_PIDS+=("$b_pid")
 	exec {b_fd}<"$BATS_TEST_TMPDIR/b.out"
 	read -r -t 10 line <&"$b_fd" && echo "$line" >>"$BATS_TEST_TMPDIR/sent"

@@ -111,8 +111,10 @@ server_start() {
 	fi
 	PORT=${BASH_REMATCH[1]}
 	if ((${#gate[@]})); then
-		# The server holds the gate open for reading and writing, so this open never blocks.
-		exec {GATE_FD}>"$BATS_TEST_TMPDIR/gate"
+		# Read-write, like the server's: a write-only open would wait forever for a reader if
+		# the server died after its readiness line. A write to a gate nobody reads any more
+		# then only fills the pipe, and the server's exit status says what happened.
+		exec {GATE_FD}<>"$BATS_TEST_TMPDIR/gate"
 	fi
 }
 
@@ -121,7 +123,7 @@ server_start() {
 gate_release() {
 	local bytes
 	printf -v bytes '%*s' "${1:-1}" ''
-	# A subshell that ignores SIGPIPE: a write to a gate nobody reads fails instead of killing us.
+	# A subshell that ignores SIGPIPE, to be safe: a write to a gate nobody reads must not kill us.
 	(
 		trap '' PIPE
 		printf '%s' "$bytes" >&"$GATE_FD"
@@ -140,7 +142,19 @@ server_wait() {
 # would pass it on, but then also send SIGKILL 2 s later (its -k), and a server that takes longer
 # than that to finish its jobs, under valgrind or a loaded machine, would die as if it hung.
 server_signal() {
-	pkill "-$1" -P "$SERVER_PID"
+	pkill "-$1" -P "$SERVER_PID" || fail "there was no server to send SIG$1 to: it had already exited"
+}
+
+# Waits, at most 10 s, until the server no longer accepts connections: from lesson 05 on, the
+# first thing a stop does is close the listening socket. Polls, as wait_for_log_lines does.
+wait_until_refused() {
+	local fd deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || return 0
+		exec {fd}<&-
+		sleep 0.01
+	done
+	fail "10 s after the signal the server still accepts connections: it did not stop accepting"
 }
 
 # Kills the server itself with SIGKILL, as a crash would, and waits.
@@ -230,8 +244,11 @@ raw_request() {
 	}
 	# shellcheck disable=SC2059 # the format is the caller's
 	printf "$@" >&"$fd"
-	timeout 10 cat <&"$fd"
+	local status=0
+	timeout 10 cat <&"$fd" || status=$?
 	exec {fd}<&-
+	((status != 124)) || fail "the server answered, but had not closed the connection after 10 s"
+	return "$status"
 }
 
 # Fails unless response $1 has status $2.

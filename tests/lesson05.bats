@@ -22,6 +22,9 @@ stop_with_jobs_queued() {
 	grep -q "^$count accepted" "$BATS_TEST_TMPDIR/load" ||
 		fail "all $count jobs should have been accepted:" "$(cat "$BATS_TEST_TMPDIR/load")"
 	server_signal "$signal"
+	# Only once the server has stopped accepting may the jobs run: all of them are still held
+	# at the gate, so a server that drops queued jobs when it stops cannot pass.
+	wait_until_refused
 	gate_release "$count"
 	server_wait
 }
@@ -53,6 +56,7 @@ stop_with_jobs_queued() {
 @test "05: each job logs the bytes its own client sent, after the buffer was reused" {
 	two_clients_at_the_gate --workers 2
 	assert_log_holds "$BATS_TEST_TMPDIR/sent"
+	((SERVER_STATUS == 0)) || fail "after its 3 clients (--max-clients 3) the server $(describe_exit "$SERVER_STATUS")"
 }
 
 @test "05: logs every job exactly once, with its length and checksum (random bodies)" {

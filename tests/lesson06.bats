@@ -95,6 +95,7 @@ status_scenario() {
 	"$HCLIENT" post "$PORT" --size 10 --seed 1 >/dev/null
 	gate_release
 	wait_for_log_lines 1
+	get_final_status 1 >/dev/null || return 1 # done in the table too, a moment after its line
 	"$HCLIENT" post "$PORT" --size 20 --seed 2 >/dev/null # job 2, held at the gate
 	"$HCLIENT" post "$PORT" --size 30 --seed 3 >/dev/null # job 3 takes job 1's row: 1 was done
 	get_status 1 404 >/dev/null || fail "job 1 retired when job 3 took its row: GET /jobs/1 must be 404"
@@ -120,6 +121,7 @@ status_scenario() {
 @test "06: each job logs the bytes its own client sent, after the buffer was reused" {
 	two_clients_at_the_gate --workers 2
 	assert_log_holds "$BATS_TEST_TMPDIR/sent"
+	((SERVER_STATUS == 0)) || fail "after its 3 clients (--max-clients 3) the server $(describe_exit "$SERVER_STATUS")"
 }
 
 @test "06: logs every job exactly once, with its length and checksum (random bodies)" {

@@ -101,6 +101,7 @@ assert_ids_unique() {
 @test "07: each job logs the bytes its own client sent, after the buffer was reused" {
 	two_clients_at_the_gate --workers 2 --journal "$JOURNAL"
 	assert_log_holds "$BATS_TEST_TMPDIR/sent"
+	((SERVER_STATUS == 0)) || fail "after its 3 clients (--max-clients 3) the server $(describe_exit "$SERVER_STATUS")"
 }
 
 @test "07: logs every job exactly once, with its length and checksum (random bodies)" {

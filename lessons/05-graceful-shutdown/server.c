@@ -24,7 +24,7 @@ static int worker_count;
  * TODO 2: static int catch_stop_signals(struct server *srv): pipe(), make the write end
  *         O_NONBLOCK with fcntl(), sigaction() for SIGTERM and SIGINT, and hand the read end
  *         to the accept loop: srv->stop_fd = stop_pipe[0].
- * TODO 3: start_server() = start_pool() + catch_stop_signals(); stop_server() = stop_pool()
+ * TODO 3: start_server() = catch_stop_signals(), then start_pool(); stop_server() = stop_pool()
  *         + close both ends of the pipe. Name them in main()'s struct lesson.
  */
 

@@ -29,10 +29,10 @@ static int server_start(struct server *srv, int *port)
 }
 
 /*
- * Threads started by thread_start_detached() that have not finished yet. With --max-clients,
- * the server waits for this to reach zero and then returns from main, so valgrind's leak check
- * and the sanitizers see a normal exit and no job is cut short. (Lesson 05 does this properly,
- * for every shutdown; here it only serves the tests.)
+ * Threads started by thread_start_detached() that have not finished yet. When the loop ends -
+ * after --max-clients, or a stop through srv->stop_fd - the server waits for this to reach zero
+ * and returns from main, so valgrind's leak check and the sanitizers see a normal exit and no
+ * job is cut short. (In lesson 03 only --max-clients ends the loop: it serves the tests.)
  */
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t running_done = PTHREAD_COND_INITIALIZER;

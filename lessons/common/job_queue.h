@@ -1,8 +1,8 @@
 /*
  * job_queue.h - a bounded queue of jobs between the accept loop and a pool of workers.
  *
- * One mutex guards the queue; a condition variable wakes a worker when a job arrives or the
- * queue closes. The queue admits at most `limit` unfinished jobs - waiting in the queue, or
+ * One mutex guards the queue; one condition variable wakes a worker when a job arrives or the
+ * queue closes, another wakes job_queue_push_wait() when there is room or the queue closes. The queue admits at most `limit` unfinished jobs - waiting in the queue, or
  * popped by a worker and not yet done - so memory stays bounded whatever the load.
  * job_queue_push() never waits: at the limit it refuses the job at once, and the accept loop
  * answers 503 instead of piling up memory.
@@ -24,7 +24,7 @@
 struct job_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty; /* signalled on push and on close */
-	pthread_cond_t not_full;  /* signalled when a job is done */
+	pthread_cond_t not_full;  /* signalled when a job is done and on close */
 	struct job **slots;       /* a ring of limit slots */
 	size_t limit;             /* most unfinished jobs at a time */
 	size_t head;              /* next slot to pop */

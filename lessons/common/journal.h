@@ -10,7 +10,8 @@
  * journal_read() returns the records one by one, from the start. A record's body lives in the
  * journal's read buffer, which the next journal_read() overwrites - and frees, once there are no
  * more records: copy what must outlive the call. A last record cut short by a crash is dropped,
- * and the file is truncated before it.
+ * and the file is truncated before it. A read error is an error (-1), never taken for a torn
+ * record.
  */
 #ifndef HANDOFF_JOURNAL_H
 #define HANDOFF_JOURNAL_H
@@ -21,7 +22,7 @@
 
 struct journal {
 	int fd;             /* O_APPEND, for the records we add */
-	FILE *reader;       /* for journal_read(), until the first append */
+	FILE *reader;       /* for journal_read(); closed once it has returned 0 */
 	unsigned char *buf; /* the body of the last record read */
 	size_t cap;
 };

@@ -293,7 +293,10 @@ static int replay_journal(struct server *srv)
 			job_free(job);
 		} else {
 			table_add(job->id, job->len);
-			job_queue_push_wait(&queue, job); /* The queue owns it now. */
+			/* The queue owns it now, and then the worker that runs it and frees it. Only a
+			 * closed queue refuses, and none is closed before the first client. */
+			if (job_queue_push_wait(&queue, job) == -1)
+				job_free(job);
 		}
 	}
 	free(pending.jobs);
@@ -356,19 +359,27 @@ static int journal_job(struct server *srv, const struct request *req, struct job
 	return 0;
 }
 
+/* Refuses a journaled job: takes it back (cancel_job()), answers 503 and closes. Takes over
+ * connfd and job. */
+static void refuse_job(int connfd, struct job *job)
+{
+	cancel_job(job);
+	response_send_error(connfd, 503);
+	conn_close_lingering(connfd);
+}
+
 /* Queues a job whose record is on disk, answers 202 - or 503 if the queue is full - and closes.
  * Takes over connfd and job. */
 static void queue_and_answer(int connfd, struct job *job)
 {
 	uint64_t id = job->id;
 
-	if (job_queue_push(&queue, job) == 0) {
-		/* The queue owns job now, and then a worker: we use our copy of its id. */
-		response_send_accepted_at(connfd, id);
-	} else {
-		cancel_job(job); /* Refused, so it is still ours. */
-		response_send_error(connfd, 503);
+	if (job_queue_push(&queue, job) == -1) {
+		refuse_job(connfd, job); /* Refused, so it is still ours. */
+		return;
 	}
+	/* The queue owns job now, and then a worker: we use our copy of its id. */
+	response_send_accepted_at(connfd, id);
 	conn_close_lingering(connfd);
 }
 
@@ -405,9 +416,7 @@ static void committer_add(int connfd, struct job *job)
 	struct acceptance *a = malloc(sizeof *a); /* Freed by the committer, once it answered. */
 
 	if (a == NULL) {
-		cancel_job(job);
-		response_send_error(connfd, 503);
-		conn_close_lingering(connfd);
+		refuse_job(connfd, job);
 		return;
 	}
 	*a = (struct acceptance){.connfd = connfd, .job = job};
@@ -451,13 +460,10 @@ static void *committer_main(void *unused)
 		int synced = journal_sync(&journal);
 		for (; a != NULL; a = next) {
 			next = a->next;
-			if (synced == 0) {
+			if (synced == 0)
 				queue_and_answer(a->connfd, a->job);
-			} else {
-				cancel_job(a->job);
-				response_send_error(a->connfd, 503);
-				conn_close_lingering(a->connfd);
-			}
+			else
+				refuse_job(a->connfd, a->job);
 			free(a);
 		}
 	}
@@ -522,7 +528,9 @@ static void handle_client(struct server *srv, int connfd)
 		status = journal_job(srv, req, &job);
 	request_clear(req); /* The job has its own copy; the buffer waits for the next client. */
 	if (job != NULL && srv->opt.group_commit) {
-		committer_add(connfd, job); /* Both are the committer's now. */
+		/* Both are the committer's now: it closes connfd, and queues job (a worker frees
+		 * it) or refuses it (cancel_job() frees it). */
+		committer_add(connfd, job);
 		return;
 	}
 	if (job != NULL) {
