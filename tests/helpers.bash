@@ -150,7 +150,8 @@ server_signal() {
 wait_until_refused() {
 	local fd deadline=$((SECONDS + 10))
 	while ((SECONDS < deadline)); do
-		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || return 0
+		# The braces keep 2>/dev/null to this one connect: on a bare exec it would stay.
+		{ exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null || return 0
 		exec {fd}<&-
 		sleep 0.01
 	done
