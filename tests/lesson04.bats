@@ -35,11 +35,13 @@ setup() {
 	wait_for_log_lines 5
 	assert_log_holds "$BATS_TEST_TMPDIR/sent"
 	# The pool drained: the server takes jobs again - once the last worker has counted its job
-	# done, a moment after its log line, so a 503 or two may come first.
-	local i
-	for ((i = 0; i < 100; i++)); do
+	# done, a moment after its log line, so a 503 or two may come first. A bounded poll, as
+	# wait_for_log_lines is: at most 10 s.
+	local deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)); do
 		"$HCLIENT" load "$PORT" 1 3 >"$BATS_TEST_TMPDIR/again" 2>/dev/null
 		[[ -s $BATS_TEST_TMPDIR/again ]] && break
+		sleep 0.01
 	done
 	[[ -s $BATS_TEST_TMPDIR/again ]] ||
 		fail "after the overload, once the jobs ran, the server should accept jobs again"

@@ -444,10 +444,19 @@ static int run_load(int argc, char **argv)
 	}
 	if (parallel < 1 || parallel > 64)
 		usage();
-	for (unsigned long t = 0; t < parallel; t++)
-		pthread_create(&threads[t], NULL, load_thread, &l);
-	for (unsigned long t = 0; t < parallel; t++)
+	unsigned long started = 0;
+	int create_failed = 0;
+	for (; started < parallel; started++) {
+		int err = pthread_create(&threads[started], NULL, load_thread, &l);
+		if (err != 0) {
+			fprintf(stderr, "hclient: pthread_create: %s\n", strerror(err));
+			create_failed = 1; /* The threads already started still share the jobs. */
+			break;
+		}
+	}
+	for (unsigned long t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+	l.failed += (unsigned long)create_failed; /* Only now: the threads are done with l. */
 	fprintf(stderr, "%lu accepted (202), %lu refused (503), %lu failed\n", l.accepted,
 	        l.refused, l.failed);
 	return l.failed > 0;
