@@ -29,7 +29,7 @@ COMMON_HDR := $(wildcard lessons/common/*.h)
 COMMON_LIB := $(BUILD)/common/libhandoff.a
 SERVER_DIRS := $(patsubst %/server.c,%,$(wildcard lessons/[0-9]*/server.c solutions/*/server.c broken/*/server.c))
 SERVERS := $(addprefix $(BUILD)/,$(addsuffix /server,$(SERVER_DIRS)))
-TOOLS   := $(BUILD)/tests/hclient
+TOOLS   := $(BUILD)/tests/hclient $(BUILD)/tests/signal-safety.so
 
 # The starters exactly as the kit ships them, whatever the student has done to lessons/: from
 # git (origin/HEAD if this is a clone, else HEAD), or the working file outside a git checkout.
@@ -72,6 +72,12 @@ $(BUILD)/lessons/%/server: lessons/%/server.c $(COMMON_LIB) $(COMMON_HDR) $(COMP
 $(BUILD)/tests/hclient: tests/tools/hclient.c $(COMMON_LIB) $(COMPILER)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(WERROR) $(CFLAGS) -Ilessons/common -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+# Loaded into the servers under test (tests/helpers.bash): it catches unsafe calls in signal
+# handlers.
+$(BUILD)/tests/signal-safety.so: tests/tools/signal-safety.c $(COMPILER)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(WERROR) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/pristine/%/server.c: FORCE
 	@mkdir -p $(@D)

@@ -16,6 +16,9 @@ SERVER_LIFETIME=${SERVER_LIFETIME:-30}
 # off), so a job that reads freed memory logs a wrong checksum every run instead of by luck. Only
 # the server gets it: in bash and every other tool it would only cost time.
 SERVER_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=165
+# Loaded into every server that runs without valgrind, strace or a sanitizer: it aborts a server
+# whose signal handler calls a function that is not async-signal-safe (tests/tools/signal-safety.c).
+SIGNAL_SAFETY=$KIT/build/tests/signal-safety.so
 
 # The server under test: $SERVER if set (make check L=NN sets it), else the lesson's reference
 # from $SERVERS_DIR (default build/solutions; the sanitizer tests point it at their builds).
@@ -63,14 +66,15 @@ valgrind_options() {
 	esac
 }
 
-# server_start [--valgrind TOOL] [--gate] [server options...], the first two anywhere.
-# Starts $SERVER on a free port, waits for "listening on 127.0.0.1:PORT", and sets PORT,
-# SERVER_PID, JOB_LOG and (with --gate) GATE_FD, the write end of the gate.
+# server_start [--valgrind TOOL | --strace FILE] [--gate] [server options...], the first two
+# anywhere. Starts $SERVER on a free port, waits for "listening on 127.0.0.1:PORT", and sets PORT,
+# SERVER_PID, JOB_LOG and (with --gate) GATE_FD, the write end of the gate. With --strace, FILE
+# gets every write, send and fsync the server makes, in order (lesson 07 reads it).
 server_start() {
-	local wrap=() line gate=() options=()
+	local wrap=() line gate=() options=() preload=()
 	while (($#)); do
 		case $1 in
-		--valgrind) options=("$1" "$2" "${options[@]}") && shift 2 ;;
+		--valgrind | --strace) options=("$1" "$2" "${options[@]}") && shift 2 ;;
 		--gate) gate=(--gate "$BATS_TEST_TMPDIR/gate") && shift ;;
 		*) options+=("$1") && shift ;;
 		esac
@@ -87,7 +91,14 @@ server_start() {
 			--suppressions="$KIT/tests/valgrind.supp"
 			$(valgrind_options "$2"))
 		shift 2
+	elif [[ ${1-} == --strace ]]; then
+		wrap=(strace -f -qq -s 256 -o "$2" -e "trace=write,writev,sendto,sendmsg,fsync,fdatasync")
+		shift 2
+	elif [[ -z ${NO_PRELOAD-} ]]; then
+		[[ -f $SIGNAL_SAFETY ]] || fail "no $SIGNAL_SAFETY: run make first" || return 1
+		preload=(env LD_PRELOAD="$SIGNAL_SAFETY")
 	fi
+	keep_server_output # of the server this test ran before, if any
 	# A restarted server (lesson 07) gets fresh FIFOs.
 	rm -f "$BATS_TEST_TMPDIR/gate" "$BATS_TEST_TMPDIR/ready"
 	((${#gate[@]} == 0)) || mkfifo "$BATS_TEST_TMPDIR/gate"
@@ -96,7 +107,7 @@ server_start() {
 	mkfifo "$BATS_TEST_TMPDIR/ready"
 	# In the test's own directory, so that no default path (jobs.journal...) lands in the kit.
 	(cd "$BATS_TEST_TMPDIR" && GLIBC_TUNABLES=$SERVER_TUNABLES exec timeout -k 2 "$SERVER_LIFETIME" \
-		"${wrap[@]}" "$SERVER" \
+		"${wrap[@]}" "${preload[@]}" "$SERVER" \
 		--port 0 --log "$JOB_LOG" "${gate[@]}" "$@") >"$BATS_TEST_TMPDIR/ready" 2>"$SERVER_ERR" 3>&- &
 	SERVER_PID=$!
 	exec {READY_FD}<"$BATS_TEST_TMPDIR/ready"
@@ -134,7 +145,9 @@ gate_release() {
 server_wait() {
 	[[ -n $SERVER_PID ]] || return 0 # already waited for
 	SERVER_STATUS=0
-	wait "$SERVER_PID" || SERVER_STATUS=$?
+	# The braces keep bash's own "Aborted (...)" notice out of the failure message: the exit
+	# status says it in words (describe_exit).
+	{ wait "$SERVER_PID"; } 2>/dev/null || SERVER_STATUS=$?
 	SERVER_PID=
 }
 
@@ -142,7 +155,11 @@ server_wait() {
 # would pass it on, but then also send SIGKILL 2 s later (its -k), and a server that takes longer
 # than that to finish its jobs, under valgrind or a loaded machine, would die as if it hung.
 server_signal() {
-	pkill "-$1" -P "$SERVER_PID" || fail "there was no server to send SIG$1 to: it had already exited"
+	local server
+	server=$(pgrep -P "$SERVER_PID") || fail "there was no server to send SIG$1 to: it had already exited" || return 1
+	# Under strace, the server is strace's child (env and valgrind exec the server itself).
+	[[ $(cat "/proc/$server/comm" 2>/dev/null) != strace ]] || server=$(pgrep -P "$server")
+	kill "-$1" "$server" || fail "there was no server to send SIG$1 to: it had already exited"
 }
 
 # Waits, at most 10 s, until the server no longer accepts connections: from lesson 05 on, the
@@ -262,15 +279,65 @@ assert_status() {
 # Background clients a test started; teardown ends any that are left.
 CLIENT_PIDS=()
 
+# Keeps what the server this test started last wrote after its readiness line, and its stderr,
+# for judge_server_output. Called when the server has exited (or before another one starts).
+keep_server_output() {
+	[[ -n ${READY_FD-} ]] || return 0
+	timeout 2 cat <&"$READY_FD" >>"$BATS_TEST_TMPDIR/server.stdout" 2>/dev/null
+	exec {READY_FD}<&-
+	READY_FD=
+	cat "$SERVER_ERR" >>"$BATS_TEST_TMPDIR/server.stderr.all" 2>/dev/null
+	return 0
+}
+
+# Messages that the core prints only when a server misuses a descriptor.
+MISUSE='Bad file descriptor|Socket operation on non-socket|signal-safety: '
+
+# After a test that passed, with its servers gone: what they printed and what they left in the
+# gate. A server must print nothing on stdout after its readiness line, nothing on stderr that
+# shows a misused descriptor, and must have read one gate byte per job the test let through.
+judge_server_output() {
+	local misuse left
+	keep_server_output
+	misuse=$(grep -hE "$MISUSE" "$BATS_TEST_TMPDIR/server.stderr.all" 2>/dev/null | head -n 5)
+	if [[ $misuse == *signal-safety:* ]]; then
+		fail "$misuse"
+		return 1
+	fi
+	if [[ -n $misuse ]]; then
+		fail "the server printed on stderr:" "$misuse" \
+			"'Bad file descriptor' (EBADF) means it used a descriptor it had already closed:" \
+			"a socket closed twice, or touched after conn_close_lingering() gave it back. From" \
+			"lesson 03 on, accept() may already have handed that number to the next client."
+		return 1
+	fi
+	if [[ -s $BATS_TEST_TMPDIR/server.stdout ]]; then
+		fail "after its readiness line the server printed on stdout:" \
+			"$(head -c 400 "$BATS_TEST_TMPDIR/server.stdout")" \
+			"stdout carries exactly one line, 'listening on 127.0.0.1:PORT' (docs/contract.md):" \
+			"print anything else on stderr."
+		return 1
+	fi
+	if [[ -n ${GATE_FD-} ]]; then
+		left=$("$HCLIENT" pending <&"$GATE_FD")
+		((left == 0)) || fail "the test let jobs past the gate, but $left gate byte(s) were never read:" \
+			"each job must read one byte from the gate (gate_pass()) before it reads its input," \
+			"or the test cannot hold it back to force the interleaving it checks."
+	fi
+}
+
 teardown() {
 	if ((${#CLIENT_PIDS[@]})); then
 		kill "${CLIENT_PIDS[@]}" 2>/dev/null || true
 	fi
 	if [[ -n ${SERVER_PID-} ]]; then
 		# SIGKILL, not SIGTERM: from lesson 05 on, SIGTERM waits for jobs still held at the gate.
+		# The server first (under strace it is a grandchild), then what ran it.
+		pkill -KILL -P "$(pgrep -d, -P "$SERVER_PID")" 2>/dev/null || true
 		pkill -KILL -P "$SERVER_PID" 2>/dev/null || true
 		kill "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
-	return 0
+	# Only after a test that passed: a failed one has already said what went wrong.
+	[[ -z ${BATS_TEST_COMPLETED-} ]] || judge_server_output
 }

@@ -12,7 +12,8 @@
 SANITIZED_TESTS='answers 200 only|answers 202 before|03: each job logs the bytes its own client sent|503 with Retry-After|55 jobs|queued, then done|kill -9 with'
 
 # references_pass BUILD NN...: the references of lessons NN..., built under build/BUILD/, pass
-# their lessons' sanitized tests - in one bats run, with SERVERS_DIR pointing at that build.
+# their lessons' sanitized tests - in one bats run, with SERVERS_DIR pointing at that build. A
+# sanitizer's runtime must be the first library loaded, so no LD_PRELOAD here (NO_PRELOAD).
 references_pass() {
 	local build=$1 lesson files=() dir
 	shift
@@ -22,7 +23,7 @@ references_pass() {
 			fail "solutions/$(basename "$dir") has no $build build: run make sanitizers"
 		files+=("$KIT/tests/lesson$lesson.bats")
 	done
-	SERVERS_DIR=$KIT/build/$build/solutions NO_VALGRIND=1 \
+	SERVERS_DIR=$KIT/build/$build/solutions NO_VALGRIND=1 NO_PRELOAD=1 \
 		ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 TSAN_OPTIONS=halt_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run bats --tap --filter "$SANITIZED_TESTS" "${files[@]}"

@@ -7,8 +7,9 @@
  *       Sends COUNT jobs one after another, with random bodies made from SEED. Prints one line
  *       per job, "<length> <checksum>", as the job log should show it.
  *   hclient post PORT [--size N] [--seed S] [--extra N] [--continue] [--hold FIFO]
- *                     [--expect STATUS] [--response FILE]
+ *                     [--expect STATUS] [--response FILE] [--content-length N]
  *       Sends one job. --extra N sends N more bytes after the body, all before reading.
+ *       --content-length N announces N bytes instead of --size (for a refused body: 413).
  *       --continue sends "Expect: 100-continue" and waits for "100 Continue", prints
  *       "continue", and with --hold reads one byte from FIFO before sending the body.
  *       Prints "<length> <checksum>" of the body.
@@ -18,6 +19,8 @@
  *       many were accepted and refused.
  *   hclient fnv1a
  *       Prints the FNV-1a checksum of standard input.
+ *   hclient pending < FIFO
+ *       Prints how many bytes wait unread in the pipe or FIFO on standard input (the gate).
  *
  * Both take --timeout-ms MS, the longest wait for a response (default 10000).
  *
@@ -35,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,7 +57,8 @@ struct post {
 	const char *hold;
 	int expect;
 	const char *response_path;
-	const char *what; /* "request 3 of 20", for messages */
+	long content_length; /* what the head announces; -1: size */
+	const char *what;    /* "request 3 of 20", for messages */
 	int timeout_ms;
 	int may_refuse; /* 503 with Retry-After is an acceptable answer too */
 	int refused;    /* set when the answer was 503 */
@@ -65,9 +70,10 @@ static void usage(void)
 	        "usage: hclient jobs PORT COUNT SEED [--expect STATUS] [--max-size N]\n"
 	        "       hclient post PORT [--size N] [--seed S] [--extra N] [--continue]\n"
 	        "                         [--hold FIFO] [--expect STATUS] [--response FILE]\n"
-	        "                         [--timeout-ms MS]\n"
+	        "                         [--timeout-ms MS] [--content-length N]\n"
 	        "       hclient load PORT COUNT SEED --parallel K [--max-size N]\n"
-	        "       hclient fnv1a < FILE\n");
+	        "       hclient fnv1a < FILE\n"
+	        "       hclient pending < FIFO\n");
 	exit(2);
 }
 
@@ -262,7 +268,8 @@ static int post_one(struct post *p)
 	int n = snprintf(
 	        head, sizeof head,
 	        "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %zu\r\n%s\r\n",
-	        p->port, p->size, p->expect_continue ? "Expect: 100-continue\r\n" : "");
+	        p->port, p->content_length >= 0 ? (size_t)p->content_length : p->size,
+	        p->expect_continue ? "Expect: 100-continue\r\n" : "");
 	int failed = 1;
 	const char *wrong = NULL;
 
@@ -352,6 +359,8 @@ static void parse_post_options(int argc, char **argv, int first, struct post *p,
 			p->timeout_ms = (int)number(v);
 		else if (strcmp(argv[i - 1], "--response") == 0)
 			p->response_path = v;
+		else if (strcmp(argv[i - 1], "--content-length") == 0)
+			p->content_length = (long)number(v);
 		else if (strcmp(argv[i - 1], "--max-size") == 0 && max != NULL)
 			*max = number(v);
 		else
@@ -361,7 +370,7 @@ static void parse_post_options(int argc, char **argv, int first, struct post *p,
 
 static int run_jobs(int argc, char **argv)
 {
-	struct post p = {.expect = 202, .timeout_ms = RESPONSE_TIMEOUT_MS};
+	struct post p = {.expect = 202, .timeout_ms = RESPONSE_TIMEOUT_MS, .content_length = -1};
 	size_t max_size = 4096;
 	char what[64];
 
@@ -422,10 +431,12 @@ static void *load_thread(void *arg)
 
 static int run_load(int argc, char **argv)
 {
-	struct load l = {
-	        .base = {.expect = 202, .timeout_ms = RESPONSE_TIMEOUT_MS, .may_refuse = 1},
-	        .max_size = 4096,
-	        .lock = PTHREAD_MUTEX_INITIALIZER};
+	struct load l = {.base = {.expect = 202,
+	                          .timeout_ms = RESPONSE_TIMEOUT_MS,
+	                          .may_refuse = 1,
+	                          .content_length = -1},
+	                 .max_size = 4096,
+	                 .lock = PTHREAD_MUTEX_INITIALIZER};
 	pthread_t threads[64];
 	unsigned long parallel = 1;
 
@@ -478,10 +489,26 @@ static int run_fnv1a(void)
 	return 0;
 }
 
+/* The gate's bytes that no job has taken yet: a test lets N jobs through with N bytes, so once
+ * they have run, none may be left. */
+static int run_pending(void)
+{
+	int waiting;
+
+	if (ioctl(0, FIONREAD, &waiting) == -1) {
+		perror("hclient pending: ioctl FIONREAD on standard input");
+		return 1;
+	}
+	printf("%d\n", waiting);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "fnv1a") == 0)
 		return run_fnv1a();
+	if (argc >= 2 && strcmp(argv[1], "pending") == 0)
+		return run_pending();
 	if (argc >= 5 && strcmp(argv[1], "jobs") == 0)
 		return run_jobs(argc, argv);
 	if (argc >= 5 && strcmp(argv[1], "load") == 0)
@@ -491,7 +518,8 @@ int main(int argc, char **argv)
 		                 .seed = 1,
 		                 .expect = 202,
 		                 .what = "the request",
-		                 .timeout_ms = RESPONSE_TIMEOUT_MS};
+		                 .timeout_ms = RESPONSE_TIMEOUT_MS,
+		                 .content_length = -1};
 		p.port = (int)number(argv[2]);
 		parse_post_options(argc, argv, 3, &p, NULL);
 		return post_one(&p);
