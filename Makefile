@@ -4,6 +4,7 @@
 #   make CC=clang     the same with clang
 #   make check        the kit's whole suite (what CI runs)
 #   make check L=03   your own lessons/03-*/server.c against lesson 03's tests, valgrind included
+#   make mistakes     the kit proves its checks: every wrong answer in tests/mistakes/ fails
 #   make demo         lesson 01 against lesson 03, then a broken server caught in the act
 #   make lint         clang-format, shellcheck, and clang's warnings (gcc's: every build)
 #   make clean        remove build/
@@ -42,7 +43,7 @@ SANITIZE_tsan := -fsanitize=thread
 # TSan watches threads; the references of lessons 01 and 02 have none.
 THREADED_SOLUTIONS := $(filter-out solutions/01-% solutions/02-%,$(wildcard solutions/*))
 
-.PHONY: all check lint demo clean bench sanitizers FORCE
+.PHONY: all check lint demo clean bench sanitizers mistakes FORCE
 .SECONDARY:
 all: $(SERVERS) $(TOOLS)
 
@@ -113,6 +114,11 @@ endif
 
 lint:
 	@tests/tools/lint
+
+# Every mistake in tests/mistakes/ applied to its reference, built and run against the tests
+# that must catch it (tests/tools/mistakes; docs/testing.md). CI runs it after make check.
+mistakes: $(COMMON_LIB) $(TOOLS)
+	@CC="$(CC)" CFLAGS="$(CFLAGS)" BUILD="$(BUILD)" tests/tools/mistakes $(M)
 
 demo: all
 	@tests/tools/demo
