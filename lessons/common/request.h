@@ -14,6 +14,7 @@
 #define HANDOFF_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* 8 KiB, like Apache's and nginx's default header limits: ample for any real client. */
 #define REQUEST_HEAD_MAX 8192
