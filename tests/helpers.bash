@@ -332,11 +332,14 @@ teardown() {
 	fi
 	if [[ -n ${SERVER_PID-} ]]; then
 		# SIGKILL, not SIGTERM: from lesson 05 on, SIGTERM waits for jobs still held at the gate.
-		# The server first (under strace it is a grandchild), then what ran it.
-		pkill -KILL -P "$(pgrep -d, -P "$SERVER_PID")" 2>/dev/null || true
-		pkill -KILL -P "$SERVER_PID" 2>/dev/null || true
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
+		# The server first (under strace it is a grandchild), then what ran it. The braces keep
+		# bash's "Killed (...)" notice about our own cleanup out of the test's output.
+		{
+			pkill -KILL -P "$(pgrep -d, -P "$SERVER_PID")"
+			pkill -KILL -P "$SERVER_PID"
+			kill "$SERVER_PID"
+			wait "$SERVER_PID"
+		} 2>/dev/null || true
 	fi
 	# Only after a test that passed: a failed one has already said what went wrong.
 	[[ -z ${BATS_TEST_COMPLETED-} ]] || judge_server_output
