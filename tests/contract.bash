@@ -137,3 +137,158 @@ contract_job_leaves_sockets_alone() {
 	server_wait
 	assert_log_holds "$BATS_TEST_TMPDIR/sent"
 }
+
+# Like raw_request, but the request leaves in one write(), so that it arrives in one piece:
+# bash's printf writes line by line. [printf format and arguments]
+request_in_one_write() {
+	local fd status=0
+	# shellcheck disable=SC2059 # the format is the caller's
+	printf "$@" >"$BATS_TEST_TMPDIR/request"
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || {
+		fail "could not connect to the server on port $PORT: is it still running?"
+		return 1
+	}
+	cat "$BATS_TEST_TMPDIR/request" >&"$fd"
+	timeout 10 cat <&"$fd" || status=$?
+	exec {fd}<&-
+	((status != 124)) || fail "the server answered, but had not closed the connection after 10 s"
+	return "$status"
+}
+
+# The core's limits at their edges, each checked by its answer, not by luck: a body of exactly
+# REQUEST_BODY_MAX (1 MiB) and a head of exactly REQUEST_HEAD_MAX (8 KiB) are accepted and their
+# jobs logged; one byte more gets 413 and 431. A signed Content-Length ("-1", "+5") gets 400,
+# although strtoull() would take the sign. And bytes that arrive past the body in the same read
+# as the head (here a second, pipelined request) are not the job's: it logs exactly
+# Content-Length bytes. $1: the status the lesson answers with (200 or 202); then server options.
+contract_limits() {
+	local pad head
+	server_start --work-ms 0 "${@:2}"
+	"$HCLIENT" post "$PORT" --size 1048576 --seed 8 --expect "$1" >"$BATS_TEST_TMPDIR/sent" ||
+		fail "a body of exactly 1048576 bytes (REQUEST_BODY_MAX) must be accepted with $1"
+	"$HCLIENT" post "$PORT" --size 0 --content-length 1048577 --expect 413 >/dev/null ||
+		fail "a Content-Length of 1048577, one byte over REQUEST_BODY_MAX, must get 413"
+	# The fixed part of the head is 51 bytes; X-Pad fills it to exactly 8192, then one body byte.
+	pad=$(head -c 8141 /dev/zero | tr '\0' a)
+	head=$'POST /jobs HTTP/1.1\r\nContent-Length: 1\r\nX-Pad: '"$pad"$'\r\n\r\n'
+	((${#head} == 8192)) || fail "contract_limits built a head of ${#head} bytes, not 8192"
+	assert_status "$(raw_request '%sx' "$head")" "$1" \
+		"a head of exactly 8192 bytes (REQUEST_HEAD_MAX, blank line included) must be accepted"
+	echo "1 $(printf x | "$HCLIENT" fnv1a)" >>"$BATS_TEST_TMPDIR/sent"
+	assert_status "$(raw_request '%sx' "${head/X-Pad: /X-Pad: a}")" 431 \
+		"a head of 8193 bytes, one over REQUEST_HEAD_MAX, must get 431"
+	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nContent-Length: -1\r\n\r\n')" 400 \
+		"Content-Length: -1 must get 400: a length is digits only (strtoull() would take the sign)"
+	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello')" 400 \
+		"Content-Length: +5 must get 400: a length is digits only (strtoull() would take the sign)"
+	# Head, body and a pipelined second request in one write: the server reads them in one go.
+	assert_status "$(request_in_one_write 'POST /jobs HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloPOST /jobs HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc')" "$1" \
+		"reproduce: printf 'POST /jobs HTTP/1.1\\r\\nContent-Length: 5\\r\\n\\r\\nhelloMORE' | nc 127.0.0.1 PORT"
+	echo "5 $(printf hello | "$HCLIENT" fnv1a)" >>"$BATS_TEST_TMPDIR/sent"
+	wait_for_log_lines 3 || return 1
+	assert_log_holds "$BATS_TEST_TMPDIR/sent" ||
+		fail "each job must log exactly its Content-Length bytes: not one byte fewer, and none" \
+			"of the bytes that came after them (in the same read as the head)"
+}
+
+# The server's own process (timeout's child; env and valgrind exec the server itself), if Linux
+# lets us see where its threads wait (/proc/PID/task/TID/syscall).
+server_process() {
+	local pid
+	pid=$(pgrep -P "$SERVER_PID") || fail "the server is not running" || return 1
+	[[ -r /proc/$pid/syscall ]] && read -r _ <"/proc/$pid/syscall" 2>/dev/null ||
+		fail "this test reads /proc/$pid/syscall to see where the server waits, and cannot:" \
+			"it needs Linux, with the right to trace your own processes" || return 1
+	echo "$pid"
+}
+
+# wait_at_gate [CLIENT_PID]: waits, at most 10 s, until a thread of the server is blocked reading
+# its gate (server_start --gate): the job is held there, and has not run. Linux shows where a
+# thread waits in /proc/PID/task/TID/syscall: the call's number, then its arguments, the first of
+# which is the gate's descriptor. Fails at once, in words, if the job log gains a line first (the
+# job ran without waiting at the gate), or if the client CLIENT_PID ends first (it got its answer
+# before the job had run: lesson 01 answers only after the job).
+wait_at_gate() {
+	local pid fd gate='' task call deadline=$((SECONDS + 10))
+	pid=$(server_process) || return 1
+	for fd in "/proc/$pid/fd/"*; do
+		[[ $(readlink "$fd") == "$BATS_TEST_TMPDIR/gate" ]] && printf -v gate '%#x' "${fd##*/}"
+	done
+	[[ -n $gate ]] || fail "the server does not hold its gate open (--gate PATH): did it call gate_setup()?" || return 1
+	while ((SECONDS < deadline)); do
+		for task in "/proc/$pid/task/"*/syscall; do
+			read -r -a call <"$task" 2>/dev/null || continue
+			[[ ${call[1]-} == "$gate" ]] && return 0
+		done
+		if [[ -s $JOB_LOG ]]; then
+			fail "the job ran before the test let it past the gate; the log has:" "$(cat "$JOB_LOG")" \
+				"call gate_pass() just before the job reads its input: the test holds it there"
+			return 1
+		fi
+		if [[ -n ${1-} ]] && ! kill -0 "$1" 2>/dev/null; then
+			fail "the client was done before its job went through the gate: the answer must wait" \
+				"until the job has run (gate_pass(), then job_run(), then the answer)"
+			return 1
+		fi
+		if ! server_alive; then
+			server_wait
+			fail "the server $(describe_exit "$SERVER_STATUS") before its job reached the gate;" \
+				"its stderr:" "$(cat "$SERVER_ERR")"
+			return 1
+		fi
+		sleep 0.01
+	done
+	fail "waited 10 s for the job to stop at the gate (gate_pass()); it did not"
+}
+
+# Waits, at most 10 s, until every thread of the server sleeps in a system call: it has done all
+# it can and waits for something from outside (a client's bytes, a connection, the gate). Linux
+# shows it in /proc/PID/task/TID/syscall: "running", or the number of the call it sleeps in.
+wait_until_blocked() {
+	local pid task call busy deadline=$((SECONDS + 10))
+	pid=$(server_process) || return 1
+	while ((SECONDS < deadline)); do
+		if ! server_alive; then
+			server_wait
+			fail "the server $(describe_exit "$SERVER_STATUS");" "its stderr:" "$(cat "$SERVER_ERR")"
+			return 1
+		fi
+		busy=
+		for task in "/proc/$pid/task/"*/syscall; do
+			read -r -a call <"$task" 2>/dev/null && [[ ${call[0]} =~ ^[0-9]+$ ]] || busy=1
+		done
+		[[ -n $busy ]] || return 0
+		sleep 0.01
+	done
+	fail "waited 10 s for the server to wait for something; it kept running"
+}
+
+# assert_lingering_close STATUS FORMAT [ARGS...]: sends one raw request (printf FORMAT ARGS),
+# reads its answer up to the server's FIN, and then, once the server waits again, sends 1 MB
+# more, as a client that sends all it has before it looks at the answer would. A server that
+# closes properly (conn_close_lingering()) reads and discards those bytes until the client
+# closes its side; one that has already closed the socket answers them with a reset, and a
+# client that was still sending loses the connection and, often, the answer with it.
+assert_lingering_close() {
+	local fd response status=$1 sent=0
+	shift
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+	# shellcheck disable=SC2059 # the format is the caller's
+	printf "$@" >&"$fd"
+	response=$(timeout 10 cat <&"$fd")
+	if assert_status "$response" "$status" "the request was: $1" &&
+		wait_until_blocked; then
+		# SIGPIPE ignored: a write to a reset connection then fails with EPIPE, and says so.
+		(
+			trap '' PIPE
+			timeout 10 head -c 1000000 /dev/zero >&"$fd"
+		) 2>/dev/null || sent=1
+		((sent == 0)) || fail "after its $status the server closed the connection while the client was still sending:" \
+			"the client's next bytes were answered with a reset. Close with conn_close_lingering():" \
+			"shutdown(SHUT_WR), then read and discard until the client closes (EOF), then close()"
+	else
+		sent=1
+	fi
+	exec {fd}<&-
+	((sent == 0))
+}
