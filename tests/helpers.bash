@@ -86,6 +86,11 @@ server_start() {
 		[[ -z ${NO_VALGRIND-} ]] || skip "no valgrind runs in this build (NO_VALGRIND)"
 		VALGRIND_TOOL=$2
 		VALGRIND_LOG=${VALGRIND_LOG_DIR:-$BATS_TEST_TMPDIR}/$2.log
+		if [[ -z ${VALGRIND_LOG_DIR-} && -n ${REPORTS_DIR-} ]]; then
+			# make check L=NN: kept under build/ after the run, for the student to read.
+			mkdir -p "$REPORTS_DIR"
+			VALGRIND_LOG=$REPORTS_DIR/test$BATS_TEST_NUMBER-$2.log
+		fi
 		# shellcheck disable=SC2207 # the options are words without blanks
 		wrap=(valgrind -q --error-exitcode=99 --num-callers=30 --log-file="$VALGRIND_LOG"
 			--suppressions="$KIT/tests/valgrind.supp"
@@ -99,6 +104,7 @@ server_start() {
 		preload=(env LD_PRELOAD="$SIGNAL_SAFETY")
 	fi
 	keep_server_output # of the server this test ran before, if any
+	SERVER_OPTIONS=("${gate[@]}" "$@") # for the recipe a failure prints (rerun_hint)
 	# A restarted server (lesson 07) gets fresh FIFOs.
 	rm -f "$BATS_TEST_TMPDIR/gate" "$BATS_TEST_TMPDIR/ready"
 	((${#gate[@]} == 0)) || mkfifo "$BATS_TEST_TMPDIR/gate"
@@ -223,22 +229,33 @@ logged_jobs() {
 	cut -d' ' -f2- "$JOB_LOG" | sort
 }
 
-# Fails unless the job log holds exactly the jobs in file $1 ("<length> <checksum>" lines).
+# Fails unless the job log holds exactly the jobs in file $1 ("<length> <checksum>" lines). A
+# failure leads with the counts, then shows at most five lines of each kind.
 assert_log_holds() {
-	local want got
+	local want got missing extra
 	want=$(sort "$1")
 	got=$(logged_jobs)
 	[[ $want == "$got" ]] && return 0
-	fail "the job log does not hold exactly the jobs the clients sent." \
-		"jobs sent (length checksum), each should appear once:" "$want" \
-		"the job log has:" "$(cat "$JOB_LOG" 2>/dev/null)" \
-		"$(missing_and_extra "$want" "$got")"
+	missing=$(comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$got") | sed '/^$/d')
+	extra=$(comm -13 <(printf '%s\n' "$want") <(printf '%s\n' "$got") | sed '/^$/d')
+	fail "the job log does not hold exactly the jobs the clients sent: $(count_lines "$want") sent," \
+		"$(count_lines "$got") logged; $(count_lines "$missing") of the sent jobs missing, and" \
+		"$(count_lines "$extra") logged that no client sent (another job's bytes, or freed memory)." \
+		"$(first_lines "missing from the log (length checksum):" "$missing")" \
+		"$(first_lines "in the log, but no client sent it:" "$extra")"
 }
 
-missing_and_extra() {
-	comm -23 <(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed '/^$/d; s/^/missing from the log: /'
-	comm -13 <(printf '%s\n' "$1") <(printf '%s\n' "$2") |
-		sed "/^$/d; s/^/in the log, but no client sent it (another job's bytes, or freed memory): /"
+# How many non-empty lines text $1 has.
+count_lines() {
+	[[ -n $1 ]] && wc -l <<<"$1" || echo 0
+}
+
+# first_lines TITLE TEXT: the title and the first five lines of TEXT, and how many more there are.
+first_lines() {
+	[[ -n $2 ]] || return 0
+	printf '%s\n' "$1"
+	head -n 5 <<<"$2" | sed 's/^/  /'
+	(($(count_lines "$2") <= 5)) || echo "  ... and $(($(count_lines "$2") - 5)) more"
 }
 
 # After a valgrind run: fails, with the report, unless valgrind was content.
@@ -267,6 +284,16 @@ raw_request() {
 	exec {fd}<&-
 	((status != 124)) || fail "the server answered, but had not closed the connection after 10 s"
 	return "$status"
+}
+
+# client_failed STATUS WORDS...: after hclient failed with STATUS. hclient has already said what
+# was wrong with the answer; WORDS explain a missing one, so they are added only when none came
+# in time (hclient's status 3). Always fails.
+client_failed() {
+	local status=$1
+	shift
+	((status != 3)) || fail "$@"
+	return 1
 }
 
 # Fails unless response $1 has status $2.
@@ -341,6 +368,41 @@ teardown() {
 			wait "$SERVER_PID"
 		} 2>/dev/null || true
 	fi
-	# Only after a test that passed: a failed one has already said what went wrong.
-	[[ -z ${BATS_TEST_COMPLETED-} ]] || judge_server_output
+	# After a test that passed, what the server left behind; after one that failed, how to run
+	# it again.
+	if [[ -n ${BATS_TEST_COMPLETED-} ]]; then
+		judge_server_output
+	else
+		rerun_hint
+	fi
+}
+
+# After a failed test: one command that runs this test alone, with the same random bodies, and a
+# recipe to start the same server by hand.
+rerun_hint() {
+	local lesson file=${BATS_TEST_FILENAME##*/} server=${SERVER-} name=$BATS_TEST_DESCRIPTION
+	[[ $file =~ ^lesson([0-9]+)\.bats$ ]] || return 0
+	lesson=${BASH_REMATCH[1]}
+	server=${server#"$KIT"/}
+	echo "run this test alone:"
+	if [[ $server == build/lessons/* ]]; then
+		echo "  make check L=$lesson ONLY='${name//\'/\'\\\'\'}'${RERUN_SEED:+ SEED=$RERUN_SEED}"
+	else
+		echo "  ${RERUN_SEED:+SEED=$RERUN_SEED }SERVER=$server bats --filter '^$(regex_quote "$name")\$' tests/$file"
+	fi
+	[[ -n ${SERVER_OPTIONS+set} ]] || return 0
+	local options=("${SERVER_OPTIONS[@]}") recipe=() i gated=
+	for ((i = 0; i < ${#options[@]}; i++)); do
+		if [[ ${options[i]} == --gate ]]; then
+			gated=1
+			recipe+=(--gate /tmp/gate)
+			i=$((i + 1))
+		else
+			recipe+=("${options[i]}")
+		fi
+	done
+	echo "try it by hand: start the server in one terminal,"
+	echo "  ${gated:+mkfifo /tmp/gate; }$server --port 8080${recipe[*]:+ ${recipe[*]}}"
+	echo "  and send requests to port 8080 from another (curl, or build/tests/hclient post 8080 ...)."
+	[[ -z $gated ]] || echo "  Each 'printf x >/tmp/gate' then lets one job past the gate."
 }

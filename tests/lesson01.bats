@@ -17,7 +17,7 @@ setup() {
 	local trace=$BATS_TEST_TMPDIR/trace want order
 	server_start --strace "$trace" --work-ms 0
 	run -0 curl -si --max-time 10 --data-binary 'hello, job' "http://127.0.0.1:$PORT/jobs"
-	assert_status "$output" 200 "reproduce: curl -si --data-binary 'hello, job' http://127.0.0.1:$PORT/jobs"
+	assert_status "$output" 200 "reproduce: curl -si --data-binary 'hello, job' http://127.0.0.1:PORT/jobs"
 	want="1 10 $(printf 'hello, job' | "$HCLIENT" fnv1a)"
 	[[ $output == *$'\r\n\r\n'"$want" ]] ||
 		fail "the body should be the job's log line '$want'; the response was:" "$output"

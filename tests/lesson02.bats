@@ -17,8 +17,8 @@ setup() {
 	server_start --gate
 	# The gate holds the job: the 202 must come anyway, within 1 s (it takes about 1 ms).
 	"$HCLIENT" post "$PORT" --size 1000 --seed 2 --timeout-ms 1000 >"$BATS_TEST_TMPDIR/sent" ||
-		fail "no complete 202 while the job was held at the gate: answer, and close the connection," \
-			"before you do the job"
+		client_failed $? "no complete 202 while the job was held at the gate: answer, and close the" \
+			"connection, before you do the job" || return 1
 	wait_at_gate || return 1
 	[[ ! -s $JOB_LOG ]] || fail "the job ran before it waited at the gate; the log has:" "$(cat "$JOB_LOG")" \
 		"call gate_pass() just before the job reads its input, not after"
@@ -30,7 +30,7 @@ setup() {
 @test "02: a 202 has Content-Length: 0 and Connection: close" {
 	server_start --work-ms 0
 	run -0 curl -si --max-time 10 --data-binary 'x' "http://127.0.0.1:$PORT/jobs"
-	assert_status "$output" 202 "reproduce: curl -si --data-binary x http://127.0.0.1:$PORT/jobs"
+	assert_status "$output" 202 "reproduce: curl -si --data-binary x http://127.0.0.1:PORT/jobs"
 	[[ $output == *$'\r\nContent-Length: 0\r\n'* && $output == *$'\r\nConnection: close\r\n'* ]] ||
 		fail "expected the headers Content-Length: 0 and Connection: close in:" "$output"
 }

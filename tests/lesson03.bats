@@ -24,7 +24,7 @@ setup() {
 @test "03: a job waits at the gate before it reads its input, and the server waits for it" {
 	server_start --gate --work-ms 0 --max-clients 1
 	"$HCLIENT" post "$PORT" --size 300 --seed 11 --timeout-ms 1000 >"$BATS_TEST_TMPDIR/sent" ||
-		fail "the client got no 202 while its job waited at the gate"
+		client_failed $? "the client got no 202 while its job waited at the gate" || return 1
 	local wait_for_jobs=("at --max-clients the server must wait for its job threads before it returns from main,"
 		"or it ends jobs it has promised: thread_start_detached() counts them for that")
 	if ! server_alive; then

@@ -24,8 +24,9 @@
  *
  * Both take --timeout-ms MS, the longest wait for a response (default 10000).
  *
- * Exit status: 0 when every response had the expected status and complete framing; 1 with a
- * message in plain words (and how to reproduce it with curl) otherwise; 2 for bad usage.
+ * Exit status: 0 when every response had the expected status and complete framing; 3 when no
+ * complete response came within --timeout-ms; 1, with a message in plain words and the command
+ * that sends the same request again, for any other failure; 2 for bad usage.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
@@ -224,21 +225,17 @@ static void wait_on_hold(const struct post *p)
 	close(fd);
 }
 
-/* How to see it by hand: the curl line that sends the same kind of request - or, for what curl
- * cannot do, this client's own command line. */
+/* How to see it by hand: this client's own command line, which sends the very same bytes again
+ * (the body comes from the seed), to a server started on PORT. */
 static void print_reproduce(const struct post *p)
 {
-	if (p->extra > 0 || p->expect_continue)
-		fprintf(stderr,
-		        "  reproduce: build/tests/hclient post %d --size %zu --seed %" PRIu64
-		        "%s --extra %zu\n",
-		        p->port, p->size, p->seed, p->expect_continue ? " --continue" : "",
-		        p->extra);
-	else
-		fprintf(stderr,
-		        "  reproduce: head -c %zu /dev/urandom > body && "
-		        "curl -si --data-binary @body http://127.0.0.1:%d/jobs\n",
-		        p->size, p->port);
+	fprintf(stderr, "  reproduce: build/tests/hclient post PORT --size %zu --seed %" PRIu64,
+	        p->size, p->seed);
+	if (p->content_length >= 0)
+		fprintf(stderr, " --content-length %ld", p->content_length);
+	if (p->extra > 0)
+		fprintf(stderr, " --extra %zu", p->extra);
+	fprintf(stderr, "%s --expect %d\n", p->expect_continue ? " --continue" : "", p->expect);
 }
 
 /* Says, in words, why the response never arrived whole. */
@@ -257,7 +254,7 @@ static void explain_io_failure(const struct post *p, int err)
 		        strerror(err));
 }
 
-/* Sends one job and checks the answer. Returns 0 or 1. */
+/* Sends one job and checks the answer. Returns 0, 3 if no complete answer came in time, or 1. */
 static int post_one(struct post *p)
 {
 	char head[256];
@@ -271,6 +268,7 @@ static int post_one(struct post *p)
 	        p->port, p->content_length >= 0 ? (size_t)p->content_length : p->size,
 	        p->expect_continue ? "Expect: 100-continue\r\n" : "");
 	int failed = 1;
+	int timed_out = 0;
 	const char *wrong = NULL;
 
 	if (!p->may_refuse) {
@@ -298,9 +296,10 @@ static int post_one(struct post *p)
 	if ((wrong = check_response(resp, (size_t)got, p, why, sizeof why)) == NULL)
 		failed = 0;
 sent:
-	if (failed && wrong == NULL)
+	if (failed && wrong == NULL) {
+		timed_out = errno == ETIMEDOUT;
 		explain_io_failure(p, errno);
-	else if (failed)
+	} else if (failed)
 		fprintf(stderr, "%s (%zu-byte body%s): %s\n", p->what, p->size,
 		        p->extra ? " plus extra bytes" : "", wrong);
 	if (failed) {
@@ -321,7 +320,7 @@ sent:
 	}
 	close(fd);
 	free(body);
-	return failed;
+	return timed_out ? 3 : failed;
 }
 
 static unsigned long number(const char *text)
@@ -386,8 +385,9 @@ static int run_jobs(int argc, char **argv)
 		p.seed = seed + i;
 		p.what = what;
 		snprintf(what, sizeof what, "request %lu of %lu", i + 1, count);
-		if (post_one(&p) != 0)
-			return 1;
+		int status = post_one(&p);
+		if (status != 0)
+			return status;
 	}
 	return 0;
 }
@@ -420,7 +420,7 @@ static void *load_thread(void *arg)
 		p.seed = l->seed + i;
 		p.what = what;
 		snprintf(what, sizeof what, "request %lu of %lu", i + 1, l->count);
-		int failed = post_one(&p);
+		int failed = post_one(&p) != 0;
 		pthread_mutex_lock(&l->lock);
 		l->failed += (unsigned long)failed;
 		l->refused += (unsigned long)(!failed && p.refused);
