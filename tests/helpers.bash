@@ -384,11 +384,14 @@ rerun_hint() {
 	[[ $file =~ ^lesson([0-9]+)\.bats$ ]] || return 0
 	lesson=${BASH_REMATCH[1]}
 	server=${server#"$KIT"/}
+	local quoted=${name//\'/\'\\\'\'} # in single quotes, each ' becomes '\''
 	echo "run this test alone:"
 	if [[ $server == build/lessons/* ]]; then
-		echo "  make check L=$lesson ONLY='${name//\'/\'\\\'\'}'${RERUN_SEED:+ SEED=$RERUN_SEED}"
+		echo "  make check L=$lesson ONLY='$quoted'${RERUN_SEED:+ SEED=$RERUN_SEED}"
 	else
-		echo "  ${RERUN_SEED:+SEED=$RERUN_SEED }SERVER=$server bats --filter '^$(regex_quote "$name")\$' tests/$file"
+		quoted=$(regex_quote "$name")
+		quoted=${quoted//\'/\'\\\'\'}
+		echo "  ${RERUN_SEED:+SEED=$RERUN_SEED }SERVER=$server bats --filter '^$quoted\$' tests/$file"
 	fi
 	[[ -n ${SERVER_OPTIONS+set} ]] || return 0
 	local options=("${SERVER_OPTIONS[@]}") recipe=() i gated=
