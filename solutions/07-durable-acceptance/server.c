@@ -231,20 +231,57 @@ static struct pending_job *pending_find(struct pending *p, uint64_t id)
 	return NULL;
 }
 
-/* Whether the job log already has job id's line: a crash can fall between the line and the
- * journal's done mark, and that job must not run twice. */
-static int logged(const char *log_path, uint64_t id)
+/* The ids in the job log, sorted. A crash can fall between a job's log line and its done record,
+ * and that job must not run twice: the replay looks each pending job up here. Read once, so a
+ * restart costs one pass over the log, however many jobs are pending. */
+struct logged_ids {
+	uint64_t *ids;
+	size_t count;
+};
+
+static int compare_ids(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Reads every id of the job log into *logged, sorted. Returns 0, or -1 with a message. */
+static int read_logged(const char *log_path, struct logged_ids *logged)
 {
 	FILE *log = fopen(log_path, "r");
-	uint64_t logged_id;
-	int found = 0;
+	size_t cap = 0;
+	uint64_t id;
 
+	*logged = (struct logged_ids){0};
 	if (log == NULL)
-		return 0;
-	while (!found && fscanf(log, "%" SCNu64 " %*s %*s", &logged_id) == 1)
-		found = logged_id == id;
+		return 0; /* No job log yet: no job has run. */
+	while (fscanf(log, "%" SCNu64 " %*s %*s", &id) == 1) {
+		if (logged->count == cap) {
+			cap = cap > 0 ? 2 * cap : 1024;
+			uint64_t *bigger = realloc(logged->ids, cap * sizeof *bigger);
+			if (bigger == NULL) {
+				fprintf(stderr, "realloc logged ids: %s\n", strerror(errno));
+				fclose(log);
+				free(logged->ids);
+				*logged = (struct logged_ids){0};
+				return -1;
+			}
+			logged->ids = bigger;
+		}
+		logged->ids[logged->count++] = id;
+	}
 	fclose(log);
-	return found;
+	if (logged->count > 0)
+		qsort(logged->ids, logged->count, sizeof *logged->ids, compare_ids);
+	return 0;
+}
+
+/* Whether the job log already has job id's line. */
+static int logged(const struct logged_ids *logged, uint64_t id)
+{
+	return logged->count > 0 &&
+	       bsearch(&id, logged->ids, logged->count, sizeof id, compare_ids) != NULL;
 }
 
 /* Reads the journal into *pending. Returns 0, or -1. */
@@ -277,18 +314,21 @@ static int read_journal(struct server *srv, struct pending *pending)
 static int replay_journal(struct server *srv)
 {
 	struct pending pending = {0};
+	struct logged_ids done_in_log = {0};
 	int status;
 
 	if (journal_open(&journal, srv->opt.journal) == -1)
 		return -1;
 	status = read_journal(srv, &pending);
+	if (status == 0)
+		status = read_logged(srv->opt.log_path, &done_in_log);
 	for (size_t i = 0; i < pending.count; i++) {
 		struct job *job = pending.jobs[i].job;
 		if (job == NULL)
 			continue;
 		if (status == -1) {
 			job_free(job); /* The server will not start; the journal keeps the job. */
-		} else if (logged(srv->opt.log_path, job->id)) {
+		} else if (logged(&done_in_log, job->id)) {
 			journal_append_done(&journal, job->id);
 			job_free(job);
 		} else {
@@ -300,6 +340,7 @@ static int replay_journal(struct server *srv)
 		}
 	}
 	free(pending.jobs);
+	free(done_in_log.ids);
 	return status;
 }
 
