@@ -18,9 +18,9 @@ references_pass() {
 	local build=$1 lesson files=() dir
 	shift
 	for lesson in "$@"; do
-		dir=$(echo "$KIT"/solutions/"$lesson"-*/)
-		[[ -x $KIT/build/$build/solutions/$(basename "$dir")/server ]] ||
-			fail "solutions/$(basename "$dir") has no $build build: run make sanitizers"
+		dir=$(basename "$(echo "$KIT"/lessons/"$lesson"-*)")
+		[[ -x $KIT/build/$build/solutions/$dir/server ]] ||
+			fail "solutions/$dir has no $build build: run make sanitizers"
 		files+=("$KIT/tests/lesson$lesson.bats")
 	done
 	SERVERS_DIR=$KIT/build/$build/solutions NO_VALGRIND=1 NO_PRELOAD=1 \

@@ -14,14 +14,15 @@ int job_queue_init(struct job_queue *q, size_t limit)
 
 	memset(q, 0, sizeof *q);
 	if ((q->slots = calloc(limit, sizeof *q->slots)) == NULL) {
-		fprintf(stderr, "calloc job queue of %zu: %s\n", limit, strerror(errno));
+		fprintf(stderr, "job_queue_init: calloc %zu slots: %s\n", limit, strerror(errno));
 		return -1;
 	}
 	q->limit = limit;
 	if ((err = pthread_mutex_init(&q->lock, NULL)) != 0 ||
 	    (err = pthread_cond_init(&q->not_empty, NULL)) != 0 ||
 	    (err = pthread_cond_init(&q->not_full, NULL)) != 0) {
-		fprintf(stderr, "job queue init: %s\n", strerror(err));
+		fprintf(stderr, "job_queue_init: pthread_mutex_init/pthread_cond_init: %s\n",
+		        strerror(err));
 		free(q->slots);
 		return -1;
 	}
