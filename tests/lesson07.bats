@@ -57,7 +57,7 @@ restart_and_finish() {
 	((lines >= count)) && return 0
 	fail "after the restart and SIGTERM the job log has $lines line(s), not $count: the journal's" \
 		"unfinished jobs did not run (the restarted server $(describe_exit "$SERVER_STATUS"))." \
-		"The replay must queue every journaled job that is not done (job_queue_push_wait())" \
+		"The replay must queue every journaled job that is not done (pool_push_wait())" \
 		"before the readiness line; a stop runs every queued job before the exit." \
 		"the job log:" "$(cat "$JOB_LOG" 2>/dev/null)"
 }

@@ -5,6 +5,7 @@
  * loop answers 202 only for a job the queue took. When --workers + --queue jobs are already
  * waiting or running, it answers "503 Service Unavailable" with Retry-After at once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "job_queue.h"
@@ -30,20 +31,6 @@ static void *worker_main(void *unused)
 	return NULL;
 }
 
-/* Starts the workers, before the first client. Returns 0, or -1. */
-static int start_pool(struct server *srv)
-{
-	if (job_queue_init(&queue, (size_t)srv->opt.workers + (size_t)srv->opt.queue) == -1)
-		return -1;
-	if ((workers = calloc((size_t)srv->opt.workers, sizeof *workers)) == NULL)
-		return -1;
-	for (; worker_count < srv->opt.workers; worker_count++) {
-		if (thread_start(&workers[worker_count], worker_main, NULL, "worker") == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* After the last client: the workers finish every queued job, then the pool is freed. */
 static void stop_pool(struct server *srv)
 {
@@ -53,6 +40,25 @@ static void stop_pool(struct server *srv)
 		pthread_join(workers[i], NULL);
 	free(workers);
 	job_queue_destroy(&queue); /* Only now: no worker can touch the queue any more. */
+}
+
+/* Starts the workers, before the first client. Returns 0, or -1 with nothing left set up. */
+static int start_pool(struct server *srv)
+{
+	if (job_queue_init(&queue, (size_t)srv->opt.workers + (size_t)srv->opt.queue) == -1)
+		return -1;
+	if ((workers = calloc((size_t)srv->opt.workers, sizeof *workers)) == NULL) {
+		perror("calloc workers");
+		job_queue_destroy(&queue);
+		return -1;
+	}
+	for (; worker_count < srv->opt.workers; worker_count++) {
+		if (thread_start(&workers[worker_count], worker_main, NULL, "worker") == -1) {
+			stop_pool(srv); /* The workers already started end; nothing is left. */
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Hands a copy of the request's job to the queue, and to *job. Returns 0, or 503 if the queue

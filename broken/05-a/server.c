@@ -10,61 +10,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "job_queue.h"
+#include "pool.h"
 #include "server.h"
 
-/* The pool: set up by start_pool() before the first client, torn down by stop_pool(). */
-static struct job_queue queue;
-static pthread_t *workers;
-static int worker_count;
-
 /* The self-pipe: the signal handler writes to stop_pipe[1]; the accept loop watches
- * stop_pipe[0] (srv->stop_fd). Opened by catch_stop_signals(), closed by stop_server(). */
+ * stop_pipe[0] (srv->stop_fd). Opened by catch_stop_signals(), closed by release_stop_signals(). */
 static int stop_pipe[2] = {-1, -1};
-
-/* A worker: runs jobs from the queue until the queue is closed and empty. */
-static void *worker_main(void *unused)
-{
-	struct job *job;
-
-	(void)unused;
-	while ((job = job_queue_pop(&queue)) != NULL) { /* Ours from the pop: freed below. */
-		gate_pass();
-		job_run(job, NULL);
-		job_free(job);
-		job_queue_done(&queue);
-	}
-	return NULL;
-}
-
-/* Starts the workers, before the first client. Returns 0, or -1. */
-static int start_pool(struct server *srv)
-{
-	if (job_queue_init(&queue, (size_t)srv->opt.workers + (size_t)srv->opt.queue) == -1)
-		return -1;
-	if ((workers = calloc((size_t)srv->opt.workers, sizeof *workers)) == NULL)
-		return -1;
-	for (; worker_count < srv->opt.workers; worker_count++) {
-		if (thread_start(&workers[worker_count], worker_main, NULL, "worker") == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* After the last client: the workers finish every queued job, then the pool is freed. */
-static void stop_pool(struct server *srv)
-{
-	(void)srv;
-	job_queue_close(&queue); /* Pops now drain the queue, then return NULL. */
-	job_queue_destroy(&queue);
-	for (int i = 0; i < worker_count; i++)
-		pthread_join(workers[i], NULL);
-	free(workers);
-}
 
 /*
  * Runs in whichever thread the signal interrupts, between any two instructions - maybe while
@@ -81,36 +35,60 @@ static void on_stop_signal(int signo)
 	errno = saved_errno;
 }
 
+/* Gives the signals back their default action, then closes the pipe: the other order would
+ * leave a moment in which a signal writes to a closed descriptor - or to a reused one. */
+static void release_stop_signals(void)
+{
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+}
+
 /* Makes SIGTERM and SIGINT write to the self-pipe, which the accept loop watches. */
 static int catch_stop_signals(struct server *srv)
 {
 	struct sigaction action = {.sa_handler = on_stop_signal};
+	int stop_pipe[2];
 
-	if (pipe(stop_pipe) == -1 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) == -1) {
-		fprintf(stderr, "stop pipe: %s\n", strerror(errno));
+	if (pipe(stop_pipe) == -1) {
+		fprintf(stderr, "pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	if (fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) == -1) {
+		fprintf(stderr, "fcntl O_NONBLOCK: %s\n", strerror(errno));
+		release_stop_signals();
 		return -1;
 	}
 	sigemptyset(&action.sa_mask);
 	if (sigaction(SIGTERM, &action, NULL) == -1 || sigaction(SIGINT, &action, NULL) == -1) {
 		fprintf(stderr, "sigaction: %s\n", strerror(errno));
+		release_stop_signals();
 		return -1;
 	}
 	srv->stop_fd = stop_pipe[0];
 	return 0;
 }
 
-/* Before the first client: the signals, then the pool. Returns 0, or -1. */
+/* Before the first client: the signals, then the pool. Returns 0, or -1 with nothing left set
+ * up. */
 static int start_server(struct server *srv)
 {
-	return catch_stop_signals(srv) == -1 || start_pool(srv) == -1 ? -1 : 0;
+	if (catch_stop_signals(srv) == -1)
+		return -1;
+	if (pool_start(srv->opt.workers, srv->opt.queue, pool_run_job) == -1) {
+		release_stop_signals();
+		return -1;
+	}
+	return 0;
 }
 
 /* After the last client - or a signal: every accepted job runs, then everything is freed. */
 static void stop_server(struct server *srv)
 {
-	stop_pool(srv);
-	close(stop_pipe[0]);
-	close(stop_pipe[1]);
+	(void)srv;
+	pool_stop();
+	release_stop_signals();
 }
 
 /* Hands the request's job to the queue. Returns 0, or 503 if the queue is at its limit. */
@@ -121,11 +99,11 @@ static int queue_job(struct server *srv, const struct request *req)
 
 	if (job == NULL)
 		return 503;
-	if (job_queue_push(&queue, job) == -1) {
+	if (pool_push(job) == -1) {
 		job_free(job); /* Refused, so it is still ours. */
 		return 503;
 	}
-	return 0; /* The queue owns job now, and then a worker; we must not touch it again. */
+	return 0; /* The pool owns job now; we must not touch it again. */
 }
 
 /* Serves one client: queue the job (or refuse it), answer, close. Takes over connfd. */

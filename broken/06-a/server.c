@@ -5,26 +5,13 @@
  * job's state - queued, running, done or failed - in a small JSON body, or 404 for an id the
  * server does not know (any more). The table keeps the newest --table jobs.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "job_queue.h"
+#include "pool.h"
 #include "server.h"
-
-/* The pool: set up by start_pool() before the first client, torn down by stop_pool(). */
-static struct job_queue queue;
-static pthread_t *workers;
-static int worker_count;
-
-/* The self-pipe: the signal handler writes to stop_pipe[1]; the accept loop watches
- * stop_pipe[0] (srv->stop_fd). Opened by catch_stop_signals(), closed by stop_server(). */
-static int stop_pipe[2] = {-1, -1};
+#include "stop_signal.h"
 
 /* A job's state, as GET /jobs/ID reports it. */
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED };
@@ -97,101 +84,47 @@ static int table_lookup(uint64_t id, struct job_status *copy)
 	return found ? 0 : -1;
 }
 
-/* A worker: runs jobs from the queue until the queue is closed and empty. */
-static void *worker_main(void *unused)
+/* A worker's job: marks it running, runs it, records how it ended. The pool frees it. */
+static void run_job(const struct job *job)
 {
-	struct job *job;
+	struct job_result result;
 
-	(void)unused;
-	while ((job = job_queue_pop(&queue)) != NULL) { /* Ours from the pop: freed below. */
-		struct job_result result;
-
-		gate_pass();
-		table_update(job->id, JOB_RUNNING, 0);
-		if (job_run(job, &result) == 0)
-			table_update(job->id, JOB_DONE, result.checksum);
-		else
-			table_update(job->id, JOB_FAILED, 0);
-		job_free(job);
-		job_queue_done(&queue);
-	}
-	return NULL;
+	gate_pass();
+	table_update(job->id, JOB_RUNNING, 0);
+	if (job_run(job, &result) == 0)
+		table_update(job->id, JOB_DONE, result.checksum);
+	else
+		table_update(job->id, JOB_FAILED, 0);
 }
 
-/* Starts the workers, before the first client. Returns 0, or -1. */
-static int start_pool(struct server *srv)
-{
-	if (job_queue_init(&queue, (size_t)srv->opt.workers + (size_t)srv->opt.queue) == -1)
-		return -1;
-	if ((workers = calloc((size_t)srv->opt.workers, sizeof *workers)) == NULL)
-		return -1;
-	for (; worker_count < srv->opt.workers; worker_count++) {
-		if (thread_start(&workers[worker_count], worker_main, NULL, "worker") == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* After the last client: the workers finish every queued job, then the pool is freed. */
-static void stop_pool(struct server *srv)
-{
-	(void)srv;
-	job_queue_close(&queue); /* Pops now drain the queue, then return NULL. */
-	for (int i = 0; i < worker_count; i++)
-		pthread_join(workers[i], NULL);
-	free(workers);
-	job_queue_destroy(&queue); /* Only now: no worker can touch the queue any more. */
-}
-
-/*
- * Runs in whichever thread the signal interrupts, between any two instructions - maybe while
- * that thread holds a lock. So it calls only write(2), which is async-signal-safe, and keeps
- * errno as it found it. If the pipe is full, a stop is pending anyway.
- */
-static void on_stop_signal(int signo)
-{
-	int saved_errno = errno;
-	ssize_t ignored = write(stop_pipe[1], "", 1);
-
-	(void)signo;
-	(void)ignored;
-	errno = saved_errno;
-}
-
-/* Makes SIGTERM and SIGINT write to the self-pipe, which the accept loop watches. */
-static int catch_stop_signals(struct server *srv)
-{
-	struct sigaction action = {.sa_handler = on_stop_signal};
-
-	if (pipe(stop_pipe) == -1 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) == -1) {
-		fprintf(stderr, "stop pipe: %s\n", strerror(errno));
-		return -1;
-	}
-	sigemptyset(&action.sa_mask);
-	if (sigaction(SIGTERM, &action, NULL) == -1 || sigaction(SIGINT, &action, NULL) == -1) {
-		fprintf(stderr, "sigaction: %s\n", strerror(errno));
-		return -1;
-	}
-	srv->stop_fd = stop_pipe[0];
-	return 0;
-}
-
-/* Before the first client: the table, the signals, then the pool. Returns 0, or -1. */
+/* Before the first client: the table, the signals, then the pool. Returns 0, or -1 with nothing
+ * left set up. */
 static int start_server(struct server *srv)
 {
 	table_size = (size_t)srv->opt.table;
-	if ((table = calloc(table_size, sizeof *table)) == NULL)
+	if ((table = calloc(table_size, sizeof *table)) == NULL) {
+		perror("calloc status table");
 		return -1;
-	return catch_stop_signals(srv) == -1 || start_pool(srv) == -1 ? -1 : 0;
+	}
+	if ((srv->stop_fd = stop_signal_catch()) == -1) {
+		free(table);
+		return -1;
+	}
+	if (pool_start(srv->opt.workers, srv->opt.queue, run_job) == -1) {
+		stop_signal_release();
+		free(table);
+		return -1;
+	}
+	return 0;
 }
 
 /* After the last client - or a signal: every accepted job runs, then everything is freed. */
 static void stop_server(struct server *srv)
 {
-	stop_pool(srv);
+	(void)srv;
+	pool_stop();
 	free(table); /* After the join: no worker writes a row any more. */
-	close(stop_pipe[0]);
-	close(stop_pipe[1]);
+	stop_signal_release();
 }
 
 /* Answers GET /jobs/ID from a copy of the job's row. */
@@ -227,12 +160,12 @@ static int queue_job(struct server *srv, const struct request *req, uint64_t *id
 		job_free(job); /* Refused, so it is still ours. */
 		return 503;
 	}
-	if (job_queue_push(&queue, job) == -1) {
+	if (pool_push(job) == -1) {
 		table_forget(*id);
 		job_free(job); /* Refused, so it is still ours. */
 		return 503;
 	}
-	return 0; /* The queue owns job now, and then a worker; we must not touch it again. */
+	return 0; /* The pool owns job now; we must not touch it again. */
 }
 
 /* Serves one client: queue a job (or refuse it) or report one; answer; close. Takes over

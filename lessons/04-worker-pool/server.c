@@ -16,7 +16,8 @@
  * TODO 2: static void *worker_main(void *unused): pop jobs until job_queue_pop() returns NULL;
  *         for each: gate_pass(), job_run(), job_free(), job_queue_done().
  * TODO 3: static int start_pool(struct server *srv): job_queue_init() for
- *         srv->opt.workers + srv->opt.queue jobs, then thread_start() each worker.
+ *         srv->opt.workers + srv->opt.queue jobs, then thread_start() each worker; on a
+ *         failure, undo what is set up (stop_pool() ends the workers already started).
  * TODO 4: static void stop_pool(struct server *srv): job_queue_close(), join every worker,
  *         free the array, and only then job_queue_destroy().
  * TODO 5: replace start_job() below with queue_job(): job_new(), then job_queue_push();

@@ -1,71 +1,43 @@
 /*
  * Lesson 05 - graceful shutdown. This is your server: read README.md beside it first.
  *
- * As shipped, it is lesson 04's server: SIGTERM kills it at once, and every job still queued
- * or running is lost. Make SIGTERM and SIGINT stop it the way --max-clients already does: stop
- * accepting, run every accepted job, join the workers, free everything, exit 0.
+ * As shipped, it is lesson 04's server, its pool now the core's (pool.h): SIGTERM kills it at
+ * once, and every job still queued or running is lost. Make SIGTERM and SIGINT stop it the way
+ * --max-clients already does: stop accepting, run every accepted job, join the workers, free
+ * everything, exit 0.
  *
  * Check your work with:  make check L=05
  */
-#include <stdlib.h>
-
-#include "job_queue.h"
+#include "pool.h"
 #include "server.h"
 
-/* The pool: set up by start_pool() before the first client, torn down by stop_pool(). */
-static struct job_queue queue;
-static pthread_t *workers;
-static int worker_count;
-
 /*
- * TODO 1: a self-pipe at file scope, static int stop_pipe[2], and a signal handler,
- *         static void on_stop_signal(int signo), that does nothing but write one byte to
- *         stop_pipe[1] (saving and restoring errno). Why nothing else: see the README.
- * TODO 2: static int catch_stop_signals(struct server *srv): pipe(), make the write end
- *         O_NONBLOCK with fcntl(), sigaction() for SIGTERM and SIGINT, and hand the read end
- *         to the accept loop: srv->stop_fd = stop_pipe[0].
- * TODO 3: start_server() = catch_stop_signals(), then start_pool(); stop_server() = stop_pool()
- *         + close both ends of the pipe. Name them in main()'s struct lesson.
+ * TODO 1: the self-pipe at file scope, static int stop_pipe[2] = {-1, -1}, and the handler,
+ *         static void on_stop_signal(int signo): it write()s one byte to stop_pipe[1] and
+ *         nothing else, saving and restoring errno. Say in a comment why it does no more.
+ * TODO 2: static void release_stop_signals(void): signal(..., SIG_DFL) for SIGTERM and SIGINT
+ *         first, and only then close() both ends of the pipe - never the other way round.
+ * TODO 3: static int catch_stop_signals(struct server *srv): pipe(), O_NONBLOCK on the write
+ *         end with fcntl(), sigaction() for SIGTERM and SIGINT, then srv->stop_fd =
+ *         stop_pipe[0], the end the accept loop watches. A failure names its call, undoes what
+ *         is done with release_stop_signals(), and returns -1.
+ * TODO 4: replace start_pool() and stop_pool() below with start_server(): the signals, then
+ *         the pool (and if the pool fails, the signals released again); and stop_server(): the
+ *         pool, then the signals. Name them in main()'s struct lesson.
+ *         You will need <errno.h>, <fcntl.h>, <signal.h>, <stdio.h>, <string.h>, <unistd.h>.
  */
 
-/* A worker: runs jobs from the queue until the queue is closed and empty. */
-static void *worker_main(void *unused)
-{
-	struct job *job;
-
-	(void)unused;
-	while ((job = job_queue_pop(&queue)) != NULL) { /* Ours from the pop: freed below. */
-		gate_pass();
-		job_run(job, NULL);
-		job_free(job);
-		job_queue_done(&queue);
-	}
-	return NULL;
-}
-
-/* Starts the workers, before the first client. Returns 0, or -1. */
+/* Starts the workers, before the first client. Returns 0, or -1 with nothing left set up. */
 static int start_pool(struct server *srv)
 {
-	if (job_queue_init(&queue, (size_t)srv->opt.workers + (size_t)srv->opt.queue) == -1)
-		return -1;
-	if ((workers = calloc((size_t)srv->opt.workers, sizeof *workers)) == NULL)
-		return -1;
-	for (; worker_count < srv->opt.workers; worker_count++) {
-		if (thread_start(&workers[worker_count], worker_main, NULL, "worker") == -1)
-			return -1;
-	}
-	return 0;
+	return pool_start(srv->opt.workers, srv->opt.queue, pool_run_job);
 }
 
-/* After the last client: the workers finish every queued job, then the pool is freed. */
+/* After the last client: every accepted job runs, then the pool is freed. */
 static void stop_pool(struct server *srv)
 {
 	(void)srv;
-	job_queue_close(&queue); /* Pops now drain the queue, then return NULL. */
-	for (int i = 0; i < worker_count; i++)
-		pthread_join(workers[i], NULL);
-	free(workers);
-	job_queue_destroy(&queue); /* Only now: no worker can touch the queue any more. */
+	pool_stop();
 }
 
 /* Hands the request's job to the queue. Returns 0, or 503 if the queue is at its limit. */
@@ -76,11 +48,11 @@ static int queue_job(struct server *srv, const struct request *req)
 
 	if (job == NULL)
 		return 503;
-	if (job_queue_push(&queue, job) == -1) {
+	if (pool_push(job) == -1) {
 		job_free(job); /* Refused, so it is still ours. */
 		return 503;
 	}
-	return 0; /* The queue owns job now, and then a worker; we must not touch it again. */
+	return 0; /* The pool owns job now; we must not touch it again. */
 }
 
 /* Serves one client: queue the job (or refuse it), answer, close. Takes over connfd. */

@@ -1,240 +1,54 @@
 /*
  * Lesson 07 - durable acceptance. This is your server: read README.md beside it first.
  *
- * As shipped, it is lesson 06's server: kill -9 it, and every job it answered 202 but had not
- * finished is lost - a broken promise. Make each 202 durable: journal the job, on disk, before
- * the 202; mark it done after its log line; and on start, run again what did not finish.
+ * As shipped, it is lesson 06's server, with lesson 06's table now in the core as well
+ * (status_table.h, beside pool.h and stop_signal.h). kill -9 it, and every job it answered 202
+ * but had not finished is lost - a broken promise. Make each 202 durable: journal the job, on
+ * disk, before the 202; mark it done after its log line; on start, run again what did not.
  *
  * Check your work with:  make check L=07
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "job_queue.h"
-#include "journal.h"
+#include "pool.h"
 #include "server.h"
-
-/* The pool: set up by start_pool() before the first client, torn down by stop_pool(). */
-static struct job_queue queue;
-static pthread_t *workers;
-static int worker_count;
-
-/* The self-pipe: the signal handler writes to stop_pipe[1]; the accept loop watches
- * stop_pipe[0] (srv->stop_fd). Opened by catch_stop_signals(), closed by stop_server(). */
-static int stop_pipe[2] = {-1, -1};
+#include "status_table.h"
+#include "stop_signal.h"
 
 /*
- * TODO 1: a struct journal at file scope (journal.h): opened in start_server() with
- *         journal_open() on srv->opt.journal, closed in stop_server(); add OPTIONS_JOURNAL.
- * TODO 2: in queue_job(), after table_add() and before the push: journal_append_job() - it
- *         returns once the record is on disk. If it fails, refuse (503). If the push is then
- *         refused, journal_append_done() the id, so a restart does not run it.
- * TODO 3: in worker_main(), after a successful job_run(): journal_append_done(). Why after
- *         the log line and not before: the README.
- * TODO 4: replay, in start_server() after start_pool(): read every record with
- *         journal_read(); keep a copy of each job (job_new(): the record's body lives in the
- *         journal's buffer) until a done record for it turns up; then push the rest with
- *         job_queue_push_wait() - except a job whose line is already in the job log - and
- *         set srv->next_id past the highest journaled id.
+ * TODO 1: the journal (journal.h): a static struct journal, opened by replay_journal() (TODO 5)
+ *         with journal_open() on srv->opt.journal; journal_close() in stop_server(), and in
+ *         start_server() if the replay fails. Add OPTIONS_JOURNAL to main()'s options.
+ * TODO 2: queue_job(): after table_add() and before pool_push(), journal_append_job() - it
+ *         returns once the record is on disk, and only then may the 202 promise the job. If it
+ *         fails, or pool_push() refuses, cancel_job() the job and answer 503.
+ * TODO 3: cancel_job(job), for a job that will not run: journal_append_done() (or a restart
+ *         runs a job whose client was told 503), table_forget(), job_free().
+ * TODO 4: run_job(): journal_append_done() after a successful job_run() - after the log line,
+ *         never before (the README says why).
+ * TODO 5: replay_journal(), called by start_server() after pool_start(): journal_open(), then
+ *         read_journal() reads every record with journal_read(). A job record: copy the job out
+ *         with job_new() - its body lives in the journal's read buffer, which the next read
+ *         reuses - keep it in a list in id order, and raise srv->next_id past its id. A done
+ *         record: pending_find() its job (by bisection) and job_free() it. Then read_logged()
+ *         reads the job log's ids once, and for each job not done: if logged() finds its line,
+ *         journal_append_done() and job_free(); else table_add() and pool_push_wait() - a
+ *         promised job is never refused.
  */
 
-/* A job's state, as GET /jobs/ID reports it. */
-enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED };
-static const char *const state_names[] = {"queued", "running", "done", "failed"};
-
-/* One row of the status table: a copy of what GET /jobs/ID reports, not a pointer to the job,
- * which its worker frees when it is done. */
-struct job_status {
-	uint64_t id; /* 0: an empty row */
-	enum job_state state;
-	size_t len;
-	uint64_t checksum; /* once done */
-};
-
-/*
- * The status table: the newest --table jobs, job ID in row ID % table_size. A new job takes the
- * row of the job table_size ids before it - the oldest one - if that job has finished; if not,
- * the row stays and the new job is refused with 503. Workers write rows and the accept loop
- * reads them, always holding table_lock; a reader copies the row out before it lets go.
- */
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct job_status *table; /* table_size rows, from start_server() to stop_server() */
-static size_t table_size;
-
-/* Gives job id its row, queued. Returns 0, or -1 if an unfinished job still holds the row. */
-static int table_add(uint64_t id, size_t len)
+/* A worker's job: marks it running, runs it, records how it ended. The pool frees it. */
+static void run_job(const struct job *job)
 {
-	struct job_status *row = &table[id % table_size];
-	int added = 0;
+	struct job_result result;
 
-	pthread_mutex_lock(&table_lock);
-	if (row->id == 0 || row->state == JOB_DONE || row->state == JOB_FAILED) {
-		*row = (struct job_status){.id = id, .state = JOB_QUEUED, .len = len};
-		added = 1;
-	}
-	pthread_mutex_unlock(&table_lock);
-	return added ? 0 : -1;
+	gate_pass();
+	table_update(job->id, JOB_RUNNING, 0);
+	if (job_run(job, &result) == 0)
+		table_update(job->id, JOB_DONE, result.checksum);
+	else
+		table_update(job->id, JOB_FAILED, 0);
 }
 
-/* Records a job's new state (and, once done, its checksum). */
-static void table_update(uint64_t id, enum job_state state, uint64_t checksum)
-{
-	struct job_status *row = &table[id % table_size];
-
-	pthread_mutex_lock(&table_lock);
-	if (row->id == id) {
-		row->state = state;
-		row->checksum = checksum;
-	}
-	pthread_mutex_unlock(&table_lock);
-}
-
-/* Empties job id's row again: the job was refused after table_add(). */
-static void table_forget(uint64_t id)
-{
-	pthread_mutex_lock(&table_lock);
-	if (table[id % table_size].id == id)
-		table[id % table_size] = (struct job_status){0};
-	pthread_mutex_unlock(&table_lock);
-}
-
-/* Copies job id's row into *copy, under the lock. Returns 0, or -1 for an unknown id. */
-static int table_lookup(uint64_t id, struct job_status *copy)
-{
-	int found;
-
-	pthread_mutex_lock(&table_lock);
-	*copy = table[id % table_size];
-	found = copy->id == id;
-	pthread_mutex_unlock(&table_lock);
-	return found ? 0 : -1;
-}
-
-/* A worker: runs jobs from the queue until the queue is closed and empty. */
-static void *worker_main(void *unused)
-{
-	struct job *job;
-
-	(void)unused;
-	while ((job = job_queue_pop(&queue)) != NULL) { /* Ours from the pop: freed below. */
-		struct job_result result;
-
-		gate_pass();
-		table_update(job->id, JOB_RUNNING, 0);
-		if (job_run(job, &result) == 0)
-			table_update(job->id, JOB_DONE, result.checksum);
-		else
-			table_update(job->id, JOB_FAILED, 0);
-		job_free(job);
-		job_queue_done(&queue);
-	}
-	return NULL;
-}
-
-/* Starts the workers, before the first client. Returns 0, or -1. */
-static int start_pool(struct server *srv)
-{
-	if (job_queue_init(&queue, (size_t)srv->opt.workers + (size_t)srv->opt.queue) == -1)
-		return -1;
-	if ((workers = calloc((size_t)srv->opt.workers, sizeof *workers)) == NULL)
-		return -1;
-	for (; worker_count < srv->opt.workers; worker_count++) {
-		if (thread_start(&workers[worker_count], worker_main, NULL, "worker") == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* After the last client: the workers finish every queued job, then the pool is freed. */
-static void stop_pool(struct server *srv)
-{
-	(void)srv;
-	job_queue_close(&queue); /* Pops now drain the queue, then return NULL. */
-	for (int i = 0; i < worker_count; i++)
-		pthread_join(workers[i], NULL);
-	free(workers);
-	job_queue_destroy(&queue); /* Only now: no worker can touch the queue any more. */
-}
-
-/*
- * Runs in whichever thread the signal interrupts, between any two instructions - maybe while
- * that thread holds a lock. So it calls only write(2), which is async-signal-safe, and keeps
- * errno as it found it. If the pipe is full, a stop is pending anyway.
- */
-static void on_stop_signal(int signo)
-{
-	int saved_errno = errno;
-	ssize_t ignored = write(stop_pipe[1], "", 1);
-
-	(void)signo;
-	(void)ignored;
-	errno = saved_errno;
-}
-
-/* Makes SIGTERM and SIGINT write to the self-pipe, which the accept loop watches. */
-static int catch_stop_signals(struct server *srv)
-{
-	struct sigaction action = {.sa_handler = on_stop_signal};
-
-	if (pipe(stop_pipe) == -1 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) == -1) {
-		fprintf(stderr, "stop pipe: %s\n", strerror(errno));
-		return -1;
-	}
-	sigemptyset(&action.sa_mask);
-	if (sigaction(SIGTERM, &action, NULL) == -1 || sigaction(SIGINT, &action, NULL) == -1) {
-		fprintf(stderr, "sigaction: %s\n", strerror(errno));
-		return -1;
-	}
-	srv->stop_fd = stop_pipe[0];
-	return 0;
-}
-
-/* Before the first client: the table, the signals, then the pool. Returns 0, or -1. */
-static int start_server(struct server *srv)
-{
-	table_size = (size_t)srv->opt.table;
-	if ((table = calloc(table_size, sizeof *table)) == NULL)
-		return -1;
-	return catch_stop_signals(srv) == -1 || start_pool(srv) == -1 ? -1 : 0;
-}
-
-/* After the last client - or a signal: every accepted job runs, then everything is freed. */
-static void stop_server(struct server *srv)
-{
-	stop_pool(srv);
-	free(table); /* After the join: no worker writes a row any more. */
-	close(stop_pipe[0]);
-	close(stop_pipe[1]);
-}
-
-/* Answers GET /jobs/ID from a copy of the job's row. */
-static void send_status(int connfd, uint64_t id)
-{
-	struct job_status row;
-	char body[160];
-	int n;
-
-	if (table_lookup(id, &row) == -1) {
-		response_send_error(connfd, 404);
-		return;
-	}
-	n = snprintf(body, sizeof body, "{\"id\":%" PRIu64 ",\"state\":\"%s\",\"length\":%zu",
-	             row.id, state_names[row.state], row.len);
-	if (row.state == JOB_DONE)
-		n += snprintf(body + n, sizeof body - (size_t)n, ",\"checksum\":\"%016" PRIx64 "\"",
-		              row.checksum);
-	n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
-	response_send(connfd, 200, "Content-Type: application/json\r\n", body, (size_t)n);
-}
-
-/* Hands the request's job to the table and the queue, and its id to *id. Returns 0, or 503 if
- * the table or the queue is at its limit. */
+/* Hands a copy of the request's job to the table and the pool, and its id to *id. Returns 0, or
+ * 503 if the table or the pool is at its limit. */
 static int queue_job(struct server *srv, const struct request *req, uint64_t *id)
 {
 	/* A copy, not a pointer into req: req is reused for the next client once we return. */
@@ -246,12 +60,39 @@ static int queue_job(struct server *srv, const struct request *req, uint64_t *id
 		job_free(job); /* Refused, so it is still ours. */
 		return 503;
 	}
-	if (job_queue_push(&queue, job) == -1) {
+	if (pool_push(job) == -1) {
 		table_forget(*id);
 		job_free(job); /* Refused, so it is still ours. */
 		return 503;
 	}
-	return 0; /* The queue owns job now, and then a worker; we must not touch it again. */
+	return 0; /* The pool owns job now; we must not touch it again. */
+}
+
+/* Before the first client: the table, the signals, then the pool. Returns 0, or -1 with nothing
+ * left set up. */
+static int start_server(struct server *srv)
+{
+	if (table_start((size_t)srv->opt.table) == -1)
+		return -1;
+	if ((srv->stop_fd = stop_signal_catch()) == -1)
+		goto no_signals;
+	if (pool_start(srv->opt.workers, srv->opt.queue, run_job) == -1)
+		goto no_pool;
+	return 0;
+no_pool:
+	stop_signal_release();
+no_signals:
+	table_stop();
+	return -1;
+}
+
+/* After the last client - or a signal: every accepted job runs, then everything is freed. */
+static void stop_server(struct server *srv)
+{
+	(void)srv;
+	pool_stop();
+	table_stop(); /* After the join: no worker writes a row any more. */
+	stop_signal_release();
 }
 
 /* Serves one client: queue a job (or refuse it) or report one; answer; close. Takes over

@@ -15,7 +15,7 @@
 static struct job_queue queue;
 static pthread_t *workers;
 static int worker_count; /* workers started */
-static pool_run_fn *run_job;
+static pool_run_fn *run; /* the lesson's: runs one job */
 
 /* A worker: runs jobs from the queue until the queue is closed and empty. */
 static void *worker_main(void *unused)
@@ -24,16 +24,16 @@ static void *worker_main(void *unused)
 
 	(void)unused;
 	while ((job = job_queue_pop(&queue)) != NULL) { /* Ours from the pop: freed below. */
-		run_job(job);
+		run(job);
 		job_free(job);
 		job_queue_done(&queue);
 	}
 	return NULL;
 }
 
-int pool_start(int count, int queue_size, pool_run_fn *run)
+int pool_start(int count, int queue_size, pool_run_fn *run_one)
 {
-	run_job = run;
+	run = run_one;
 	if (job_queue_init(&queue, (size_t)count + (size_t)queue_size) == -1)
 		return -1;
 	if ((workers = calloc((size_t)count, sizeof *workers)) == NULL) {

@@ -261,6 +261,7 @@ static void stop_server(struct server *srv)
 	journal_close(&journal);
 	stop_signal_release();
 }
+
 /* Serves one client: journal and queue a job (or refuse it) or report one; answer; close. Takes
  * over connfd. */
 static void handle_client(struct server *srv, int connfd)

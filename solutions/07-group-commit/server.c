@@ -17,9 +17,8 @@
 #include "status_table.h"
 #include "stop_signal.h"
 
-/* The journal: every accepted job, on disk before its 202. Opened and replayed by
- * start_server(), closed by stop_server(). Each append is one write(2) on an O_APPEND
- * descriptor, so the accept loop and the workers may append at the same time. */
+/* The journal: every accepted job, on disk before its 202; opened by start_server(), closed by
+ * stop_server(). One write(2) per record, O_APPEND: any thread may append at any time. */
 static struct journal journal;
 
 /* A worker's job: marks it running, runs it, records how it ended. The pool frees it. */
@@ -222,8 +221,8 @@ static void stop_committer(struct server *srv)
 	pthread_join(committer.thread, NULL);
 }
 
-/* Before the first client: the table, the signals, the pool, the committer, then the journal's jobs.
- * Returns 0, or -1 with nothing left set up. */
+/* Before the first client: the table, the signals, the pool, the committer, then the journal's
+ * jobs. Returns 0, or -1 with nothing left set up. */
 static int start_server(struct server *srv)
 {
 	if (table_start((size_t)srv->opt.table) == -1)
@@ -258,6 +257,7 @@ static void stop_server(struct server *srv)
 	journal_close(&journal);
 	stop_signal_release();
 }
+
 /* Serves one client: journal a job (or refuse it) or report one; answer; close - or, with
  * --commit group, leave the answer and the close to the committer. Takes over connfd. */
 static void handle_client(struct server *srv, int connfd)
