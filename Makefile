@@ -3,7 +3,15 @@
 #   make              build every server (lessons/, solutions/, broken/) into build/
 #   make CC=clang     the same with clang
 #   make check        the kit's whole suite (what CI runs)
-#   make check L=03   your own lessons/03-*/server.c against lesson 03's tests, valgrind included
+#   make check L=03   your own lessons/03-*/server.c against lesson 03's tests, valgrind included;
+#                     ONLY='test name' SEED=N runs one test again. Results go to build/progress/
+#   make watch L=03   the same check again each time you save lessons/03-*/server.c
+#   make progress     every lesson's last result, and the next lesson to do (no test runs)
+#   make hint L=03    the lesson text's next hint
+#   make compare L=03 your server against the reference, once it passes
+#   make reset L=03   the starter as shipped again; your file is kept as a backup
+#   make doctor       are the tools the tests need installed, and do they work?
+#   make help         the student's targets in five lines
 #   make mistakes     the kit proves its checks: every wrong answer in tests/mistakes/ fails
 #   make demo         lesson 01 against lesson 03, then a broken server caught in the act
 #   make lint         clang-format, shellcheck, and clang's warnings (gcc's: every build)
@@ -44,6 +52,7 @@ SANITIZE_tsan := -fsanitize=thread
 THREADED_SOLUTIONS := $(filter-out solutions/01-% solutions/02-%,$(wildcard solutions/*))
 
 .PHONY: all check lint demo clean bench sanitizers mistakes FORCE
+.PHONY: lesson-build progress compare reset hint watch doctor help
 .SECONDARY:
 all: $(SERVERS) $(TOOLS)
 
@@ -94,13 +103,19 @@ sanitizers: $(COMMON_HDR)
 	@$(MAKE) -s BUILD=$(BUILD)/tsan CFLAGS="-g -O1 $(SANITIZE_tsan)" LDLIBS="-pthread $(SANITIZE_tsan)" \
 		$(patsubst %,$(BUILD)/tsan/%/server,$(THREADED_SOLUTIONS))
 
+# The student's loop, one lesson at a time: tests/tools/student behind each target (make help).
+LESSON_DIR := $(if $(L),$(wildcard lessons/$(L)-*))
+STUDENT := BUILD="$(BUILD)" CC="$(CC)" tests/tools/student
+
 ifdef L
-# The student's check: one lesson, the student's own server.c - and nothing else is built, so
-# another lesson's half-written starter cannot get in the way.
-LESSON_DIR := $(wildcard lessons/$(L)-*)
-check: $(if $(LESSON_DIR),$(BUILD)/$(LESSON_DIR)/server) $(TOOLS)
-	@test -n "$(LESSON_DIR)" || { echo "make check L=$(L): there is no lessons/$(L)-*/ directory" >&2; exit 2; }
-	@SERVER=$(BUILD)/$(LESSON_DIR)/server tests/tools/run-bats tests/lesson$(L)*.bats
+# The student's check: it checks L and the tools, builds the student's server through
+# lesson-build, runs tests/lessonNN.bats, and records the result in build/progress/NN.
+check:
+	@MAKE="$(MAKE)" $(STUDENT) check "$(L)"
+
+# One lesson, the student's own server.c - and nothing else is built, so another lesson's
+# half-written starter cannot get in the way.
+lesson-build: $(if $(LESSON_DIR),$(BUILD)/$(LESSON_DIR)/server) $(TOOLS)
 else
 # The longest files first, so that the parallel run does not end waiting for one of them: the
 # kit's own tests, then the lessons from the last (the longest) to the first.
@@ -114,6 +129,22 @@ endif
 
 lint:
 	@tests/tools/lint
+
+# progress and reset compare with the starters as shipped, extracted from git (PRISTINE_REV).
+progress: $(patsubst %/server.c,$(BUILD)/pristine/%/server.c,$(wildcard lessons/[0-9]*/server.c))
+	@$(STUDENT) progress
+reset: $(if $(LESSON_DIR),$(BUILD)/pristine/$(LESSON_DIR)/server.c)
+	@$(STUDENT) reset "$(L)"
+compare: $(if $(LESSON_DIR),$(BUILD)/pristine/$(LESSON_DIR)/server.c)
+	@$(STUDENT) compare "$(L)"
+hint:
+	@$(STUDENT) hint "$(L)"
+watch:
+	@MAKE="$(MAKE)" $(STUDENT) watch "$(L)"
+doctor:
+	@CC="$(CC)" tests/tools/doctor
+help:
+	@$(STUDENT) help
 
 # Every mistake in tests/mistakes/ applied to its reference, built and run against the tests
 # that must catch it (tests/tools/mistakes; docs/testing.md). CI runs it after make check.

@@ -386,7 +386,8 @@ rerun_hint() {
 	server=${server#"$KIT"/}
 	local quoted=${name//\'/\'\\\'\'} # in single quotes, each ' becomes '\''
 	echo "run this test alone:"
-	if [[ $server == build/lessons/* ]]; then
+	# make check L=NN (tests/tools/student) says so with STUDENT_CHECK.
+	if [[ -n ${STUDENT_CHECK-} || $server == build/lessons/* ]]; then
 		echo "  make check L=$lesson ONLY='$quoted'${RERUN_SEED:+ SEED=$RERUN_SEED}"
 	else
 		quoted=$(regex_quote "$name")
