@@ -89,6 +89,11 @@ status_scenario() {
 @test "06: prints the readiness line; a bad option exits 2 with a one-line usage" {
 	contract_command_line
 	run -2 --separate-stderr timeout 5 "$SERVER" --table 0
+	# A table smaller than --workers + --queue would refuse jobs the queue has room for.
+	run -2 --separate-stderr timeout 5 "$SERVER" --workers 1 --queue 100 --table 8
+	[[ $stderr == *usage:* && $stderr != *$'\n'* ]] ||
+		fail "--table 8 with --workers 1 --queue 100 must be refused with one usage line on stderr:" \
+			"8 rows for 101 unfinished jobs would give 503s while the queue has room" "$stderr"
 	run -0 timeout 5 "$SERVER" --help
 	[[ $output == *--table* ]] || fail "--help should list --table:" "$output"
 }
@@ -122,7 +127,7 @@ status_scenario() {
 
 @test "06: the table keeps the newest --table jobs: older ones retire, a busy row refuses with 503" {
 	local body
-	server_start --gate --work-ms 0 --table 2
+	server_start --gate --work-ms 0 --workers 1 --queue 1 --table 2
 	"$HCLIENT" post "$PORT" --size 10 --seed 1 >/dev/null
 	gate_release
 	wait_for_log_lines 1
@@ -156,7 +161,7 @@ status_scenario() {
 	local body
 	# A job of 60 s: once past the gate it is running for the rest of the test (teardown kills
 	# the server, so nobody waits out the minute), and "running" stays there to be seen.
-	server_start --gate --work-ms 60000 --table 2
+	server_start --gate --work-ms 60000 --workers 1 --queue 1 --table 2
 	"$HCLIENT" post "$PORT" --size 10 --seed 1 >/dev/null
 	gate_release
 	wait_for_gate_read
@@ -197,7 +202,7 @@ status_scenario() {
 	local body
 	# The last --log wins: /dev/full refuses every write with ENOSPC, so every job fails. One
 	# worker records job 1's end before it starts job 2.
-	server_start --gate --work-ms 0 --workers 1 --table 2 --log /dev/full
+	server_start --gate --work-ms 0 --workers 1 --queue 1 --table 2 --log /dev/full
 	"$HCLIENT" post "$PORT" --size 10 --seed 1 >/dev/null # row 1
 	"$HCLIENT" post "$PORT" --size 20 --seed 2 >/dev/null # row 0
 	gate_release 2

@@ -122,5 +122,14 @@ int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 			return OPTIONS_BAD;
 		}
 	}
+	/* Every unfinished job (at most workers + queue) needs a row: with fewer rows, a job would
+	 * get 503 while the queue still has room. */
+	if ((extras & OPTIONS_TABLE) && (long)opt->table < (long)opt->workers + opt->queue) {
+		fprintf(stderr,
+		        "server: bad option '--table %d': the table needs a row for each of the "
+		        "--workers + --queue = %ld unfinished jobs; %s%s [--help]\n",
+		        opt->table, (long)opt->workers + opt->queue, usage, more);
+		return OPTIONS_BAD;
+	}
 	return OPTIONS_OK;
 }
