@@ -91,6 +91,7 @@ status_scenario() {
 	run -2 --separate-stderr timeout 5 "$SERVER" --table 0
 	# A table smaller than --workers + --queue would refuse jobs the queue has room for.
 	run -2 --separate-stderr timeout 5 "$SERVER" --workers 1 --queue 100 --table 8
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[[ $stderr == *usage:* && $stderr != *$'\n'* ]] ||
 		fail "--table 8 with --workers 1 --queue 100 must be refused with one usage line on stderr:" \
 			"8 rows for 101 unfinished jobs would give 503s while the queue has room" "$stderr"
