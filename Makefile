@@ -52,7 +52,7 @@ SANITIZE_tsan := -fsanitize=thread
 THREADED_SOLUTIONS := $(filter-out solutions/01-% solutions/02-%,$(wildcard solutions/*))
 
 .PHONY: all check lint demo clean bench sanitizers mistakes FORCE
-.PHONY: lesson-build progress compare reset hint watch doctor help
+.PHONY: lesson-build progress compare reset hint watch doctor help handout grade variant
 .SECONDARY:
 all: $(SERVERS) $(TOOLS)
 
@@ -145,6 +145,15 @@ doctor:
 	@CC="$(CC)" tests/tools/doctor
 help:
 	@$(STUDENT) help
+
+# The classroom (docs/instructors.md): a handout without the answers, a grader for students'
+# trees, and the find-the-bug exercises.
+handout: all
+	@BUILD="$(BUILD)" tests/tools/handout $(if $(WITH),--with "$(WITH)")
+grade: $(COMMON_LIB) $(TOOLS)
+	@BUILD="$(BUILD)" CC="$(CC)" tests/tools/grade $(STUDENT)
+variant: all
+	@BUILD="$(BUILD)" tests/tools/variant "$(V)"
 
 # Every mistake in tests/mistakes/ applied to its reference, built and run against the tests
 # that must catch it (tests/tools/mistakes; docs/testing.md). CI runs it after make check.
