@@ -13,6 +13,10 @@
 #   make doctor       are the tools the tests need installed, and do they work?
 #   make help         the student's targets in five lines
 #   make mistakes     the kit proves its checks: every wrong answer in tests/mistakes/ fails
+#   make handout      a student kit without the answers (WITH=exercises adds the variants)
+#   make grade STUDENT="DIR..."  JUnit and Gradescope results for students' trees (L=NN: one lesson)
+#   make variant V=03-a  a find-the-bug exercise: the variant against the tests that catch it
+#   make classroom    the tests of the three above (CI runs them after make mistakes)
 #   make demo         lesson 01 against lesson 03, then a broken server caught in the act
 #   make lint         clang-format, shellcheck, and clang's warnings (gcc's: every build)
 #   make clean        remove build/
@@ -52,7 +56,7 @@ SANITIZE_tsan := -fsanitize=thread
 THREADED_SOLUTIONS := $(filter-out solutions/01-% solutions/02-%,$(wildcard solutions/*))
 
 .PHONY: all check lint demo clean bench sanitizers mistakes FORCE
-.PHONY: lesson-build progress compare reset hint watch doctor help handout grade variant
+.PHONY: lesson-build progress compare reset hint watch doctor help handout grade variant classroom
 .SECONDARY:
 all: $(SERVERS) $(TOOLS)
 
@@ -107,6 +111,13 @@ sanitizers: $(COMMON_HDR)
 LESSON_DIR := $(if $(L),$(wildcard lessons/$(L)-*))
 STUDENT := BUILD="$(BUILD)" CC="$(CC)" tests/tools/student
 
+# The classroom's tests build handouts and grade whole trees: they run in make classroom (CI runs
+# it after make check), so that make check stays quick.
+CLASSROOM_TESTS := $(wildcard tests/handout.bats tests/grade.bats)
+
+# In a student's handout some of the kit's tools are left out (tests/tools/handout).
+need = @test -x tests/tools/$(1) || { echo "make $(1): not part of this copy of the kit" >&2; exit 2; }
+
 ifdef L
 # The student's check: it checks L and the tools, builds the student's server through
 # lesson-build, runs tests/lessonNN.bats, and records the result in build/progress/NN.
@@ -121,7 +132,7 @@ else
 # kit's own tests, then the lessons from the last (the longest) to the first.
 SLOW_TESTS := $(wildcard tests/broken-*.bats tests/sanitizers-*.bats tests/starters.bats)
 LESSON_TESTS := $(shell ls -r tests/lesson*.bats)
-TESTS := $(SLOW_TESTS) $(LESSON_TESTS) $(filter-out $(SLOW_TESTS) $(LESSON_TESTS),$(wildcard tests/*.bats))
+TESTS := $(SLOW_TESTS) $(LESSON_TESTS) $(filter-out $(SLOW_TESTS) $(LESSON_TESTS) $(CLASSROOM_TESTS),$(wildcard tests/*.bats))
 # Not your lessons/ servers: the kit's check runs the starters exactly as shipped instead.
 check: $(filter-out $(BUILD)/lessons/%,$(SERVERS)) $(TOOLS) $(STARTERS) sanitizers lint
 	@tests/tools/run-bats $(TESTS)
@@ -129,6 +140,10 @@ endif
 
 lint:
 	@tests/tools/lint
+
+# The classroom's own tests: a handout built and checked, students' trees graded.
+classroom: all
+	@tests/tools/run-bats $(CLASSROOM_TESTS)
 
 # progress and reset compare with the starters as shipped, extracted from git (PRISTINE_REV).
 progress: $(patsubst %/server.c,$(BUILD)/pristine/%/server.c,$(wildcard lessons/[0-9]*/server.c))
@@ -149,15 +164,23 @@ help:
 # The classroom (docs/instructors.md): a handout without the answers, a grader for students'
 # trees, and the find-the-bug exercises.
 handout: all
+	$(call need,handout)
 	@BUILD="$(BUILD)" tests/tools/handout $(if $(WITH),--with "$(WITH)")
+# STUDENT here is the command line's (make grade STUDENT=DIR), not the student tool above.
 grade: $(COMMON_LIB) $(TOOLS)
-	@BUILD="$(BUILD)" CC="$(CC)" tests/tools/grade $(STUDENT)
-variant: all
-	@BUILD="$(BUILD)" tests/tools/variant "$(V)"
+	$(call need,grade)
+	@BUILD="$(BUILD)" CC="$(CC)" CFLAGS="$(CFLAGS)" WARN="$(WARN)" L="$(L)" \
+		tests/tools/grade $(if $(filter command line,$(origin STUDENT)),$(STUDENT))
+# make variant V=NN-x [FIXED=FILE]: only that variant and the test tools are built, so that a
+# half-written lessons/ server cannot get in the way.
+variant: $(if $(wildcard broken/$(V)/server.c),$(BUILD)/broken/$(V)/server) $(TOOLS)
+	$(call need,variant)
+	@BUILD="$(BUILD)" CC="$(CC)" CFLAGS="$(CFLAGS)" tests/tools/variant "$(V)" $(if $(FIXED),--fixed "$(FIXED)")
 
 # Every mistake in tests/mistakes/ applied to its reference, built and run against the tests
 # that must catch it (tests/tools/mistakes; docs/testing.md). CI runs it after make check.
 mistakes: $(COMMON_LIB) $(TOOLS)
+	$(call need,mistakes)
 	@CC="$(CC)" CFLAGS="$(CFLAGS)" BUILD="$(BUILD)" tests/tools/mistakes $(M)
 
 demo: all

@@ -7,7 +7,8 @@
 load helpers
 
 doc_files() {
-	ls "$KIT"/README.md "$KIT"/lessons/*/README.md "$KIT"/docs/*.md "$KIT"/docs/broken/*.md
+	ls "$KIT"/README.md "$KIT"/lessons/*/README.md "$KIT"/docs/*.md "$KIT"/docs/broken/*.md \
+		"$KIT"/docs/exercises/*.md
 }
 
 @test "every function a text names as \`name()\` is defined or called in the kit's code" {
