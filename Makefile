@@ -44,8 +44,9 @@ SERVER_DIRS := $(patsubst %/server.c,%,$(wildcard lessons/[0-9]*/server.c soluti
 SERVERS := $(addprefix $(BUILD)/,$(addsuffix /server,$(SERVER_DIRS)))
 TOOLS   := $(BUILD)/tests/hclient $(BUILD)/tests/signal-safety.so
 
-# The starters exactly as the kit ships them, whatever the student has done to lessons/: from
-# git (origin/HEAD if this is a clone, else HEAD), or the working file outside a git checkout.
+# The starters exactly as the kit ships them, whatever the student has done to lessons/: a
+# handout's copy in shipped/ (a student may commit their work in the handout's repository), else
+# from git (origin/HEAD if this is a clone, else HEAD), or the working file outside a checkout.
 PRISTINE_REV := $(shell git rev-parse -q --verify origin/HEAD 2>/dev/null || git rev-parse -q --verify HEAD 2>/dev/null)
 STARTERS := $(patsubst %/server.c,$(BUILD)/pristine/%/server,$(wildcard lessons/[0-9]*/server.c))
 
@@ -95,7 +96,8 @@ $(BUILD)/tests/signal-safety.so: tests/tools/signal-safety.c $(COMPILER)
 
 $(BUILD)/pristine/%/server.c: FORCE
 	@mkdir -p $(@D)
-	@{ git show "$(PRISTINE_REV):$*/server.c" 2>/dev/null || cat "$*/server.c"; } >$@.new
+	@{ cat "shipped/$*/server.c" 2>/dev/null || git show "$(PRISTINE_REV):$*/server.c" 2>/dev/null || \
+		cat "$*/server.c"; } >$@.new
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 $(BUILD)/pristine/%/server: $(BUILD)/pristine/%/server.c $(COMMON_LIB) $(COMMON_HDR) $(COMPILER)
