@@ -296,6 +296,16 @@ client_failed() {
 	return 1
 }
 
+# client_reset STATUS WORDS...: after hclient failed with STATUS. WORDS, about the close, are
+# added only when the server reset the connection (hclient's status 4): a wrong status or a
+# missing answer has other causes, which hclient has already named. Always fails.
+client_reset() {
+	local status=$1
+	shift
+	((status != 4)) || fail "$@"
+	return 1
+}
+
 # Fails unless response $1 has status $2.
 assert_status() {
 	local status_line=${1%%$'\r'*}
@@ -371,7 +381,7 @@ teardown() {
 	# After a test that passed, what the server left behind; after one that failed, how to run
 	# it again.
 	if [[ -n ${BATS_TEST_COMPLETED-} ]]; then
-		judge_server_output
+		judge_server_output || { rerun_hint && return 1; }
 	else
 		rerun_hint
 	fi
@@ -406,7 +416,7 @@ rerun_hint() {
 		fi
 	done
 	echo "try it by hand: start the server in one terminal,"
-	echo "  ${gated:+mkfifo /tmp/gate; }$server --port 8080${recipe[*]:+ ${recipe[*]}}"
+	echo "  ${gated:+rm -f /tmp/gate; mkfifo /tmp/gate; }$server --port 8080${recipe[*]:+ ${recipe[*]}}"
 	echo "  and send requests to port 8080 from another (curl, or build/tests/hclient post 8080 ...)."
 	[[ -z $gated ]] || echo "  Each 'printf x >/tmp/gate' then lets one job past the gate."
 }

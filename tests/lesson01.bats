@@ -52,11 +52,11 @@ setup() {
 	server_start --work-ms 0
 	# 256 KiB past the body, all written before reading: a bare close() would reset them.
 	"$HCLIENT" post "$PORT" --size 100 --extra 262144 --expect 200 >/dev/null ||
-		fail "close the connection properly: conn_close_lingering(), not close()"
+		client_reset $? "close the connection properly: conn_close_lingering(), not close()" || return 1
 	# A refused 2 MB body, sent whole: the 413 must arrive all the same.
 	"$HCLIENT" post "$PORT" --size 0 --content-length 2000000 --extra 2000000 --expect 413 >/dev/null ||
-		fail "a refused request's answer must arrive too, though its body was never read:" \
-			"close the connection properly on every path: conn_close_lingering(), not close()"
+		client_reset $? "a refused request's answer must arrive too, though its body was never read:" \
+			"close the connection properly on every path: conn_close_lingering(), not close()" || return 1
 	# The client goes on sending after the answer: the server reads on until the client closes.
 	assert_lingering_close 200 'POST /jobs HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello'
 }

@@ -39,7 +39,7 @@ setup() {
 	server_start --work-ms 0
 	# 256 KiB past the body, all written before reading: a bare close() would reset them.
 	"$HCLIENT" post "$PORT" --size 100 --extra 262144 >/dev/null ||
-		fail "close the connection properly: shutdown(SHUT_WR), read until EOF (bounded), then close()"
+		client_reset $? "close the connection properly: shutdown(SHUT_WR), read until EOF (bounded), then close()" || return 1
 	# The client goes on sending after the 202: the server reads on until the client closes.
 	assert_lingering_close 202 'POST /jobs HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello'
 }
@@ -48,8 +48,8 @@ setup() {
 	server_start --work-ms 0
 	# A 2 MB body, refused at its head and sent whole all the same: the 413 must still arrive.
 	"$HCLIENT" post "$PORT" --size 0 --content-length 2000000 --extra 2000000 --expect 413 >/dev/null ||
-		fail "close the connection properly on the error path too: a refused request leaves its" \
-			"body unread, and a bare close() resets the connection under the answer"
+		client_reset $? "close the connection properly on the error path too: a refused request leaves" \
+			"its body unread, and a bare close() resets the connection under the answer" || return 1
 	# The client sends the rest of the refused body after the 413: the server reads on until it closes.
 	assert_lingering_close 413 'POST /jobs HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n'
 }

@@ -25,8 +25,9 @@
  * Both take --timeout-ms MS, the longest wait for a response (default 10000).
  *
  * Exit status: 0 when every response had the expected status and complete framing; 3 when no
- * complete response came within --timeout-ms; 1, with a message in plain words and the command
- * that sends the same request again, for any other failure; 2 for bad usage.
+ * complete response came within --timeout-ms; 4 when the server reset the connection before the
+ * whole response arrived; 1, with a message in plain words and the command that sends the same
+ * request again, for any other failure; 2 for bad usage.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
@@ -268,7 +269,7 @@ static int post_one(struct post *p)
 	        p->port, p->content_length >= 0 ? (size_t)p->content_length : p->size,
 	        p->expect_continue ? "Expect: 100-continue\r\n" : "");
 	int failed = 1;
-	int timed_out = 0;
+	int timed_out = 0, reset = 0;
 	const char *wrong = NULL;
 
 	if (!p->may_refuse) {
@@ -298,6 +299,7 @@ static int post_one(struct post *p)
 sent:
 	if (failed && wrong == NULL) {
 		timed_out = errno == ETIMEDOUT;
+		reset = errno == ECONNRESET || errno == EPIPE;
 		explain_io_failure(p, errno);
 	} else if (failed)
 		fprintf(stderr, "%s (%zu-byte body%s): %s\n", p->what, p->size,
@@ -320,7 +322,7 @@ sent:
 	}
 	close(fd);
 	free(body);
-	return timed_out ? 3 : failed;
+	return timed_out ? 3 : reset ? 4 : failed;
 }
 
 static unsigned long number(const char *text)
