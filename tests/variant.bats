@@ -86,7 +86,7 @@ assert_has() {
 	assert_has "not ok 4 02: the whole 202 arrives even when the client sent more than the server read"
 	# Lesson 02's memcheck test ran, passed, and left an empty report: valgrind saw nothing.
 	assert_has "ok 10 02: memcheck finds no errors and no leaks"
-	assert_has "valgrind found nothing: its reports in build/variants/02-a/ are empty"
+	assert_has "valgrind's reports in build/variants/02-a/ are empty: either it found nothing, or the"
 	assert_has "broken/02-a is caught: "
 }
 
