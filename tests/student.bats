@@ -331,6 +331,13 @@ assert_lacks() {
 		sleep 0.02
 	done
 	solve 01-first
+	# Bounded: a watch that never sees the save must fail the test, not hang make check.
+	SECONDS=0
+	while kill -0 "$pid" 2>/dev/null; do
+		((SECONDS < 30)) || { pkill -P "$pid"; kill "$pid"; fail "30 s after the save, make watch" \
+			"had not checked again (WATCH_RUNS=2):" "$(<"$out")"; }
+		sleep 0.02
+	done
 	wait "$pid" || fail "make watch ended with status $?:" "$(<"$out")"
 	output=$(<"$out")
 	assert_has "2 passed, 1 failed"

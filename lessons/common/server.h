@@ -38,8 +38,10 @@ int server_main(int argc, char **argv, client_handler *handle_client);
 /* What a lesson from 04 on plugs into the loop, besides handle_client. */
 struct lesson {
 	client_handler *handle_client;
-	unsigned options;                 /* the extra options it takes (options.h) */
-	int (*start)(struct server *srv); /* before the first client: returns 0, or -1 */
+	unsigned options; /* the extra options it takes (options.h) */
+	/* Before the first client: returns 0, or -1 having undone what it set up - after a failed
+	 * start, stop() is not called and server_run() returns 1. */
+	int (*start)(struct server *srv);
 	void (*stop)(struct server *srv); /* after the loop stops: finish the jobs, free */
 };
 
