@@ -18,6 +18,8 @@
 #   make variant V=03-a  a find-the-bug exercise: the variant against the tests that catch it
 #   make classroom    the tests of the three above (CI runs them after make mistakes)
 #   make demo         lesson 01 against lesson 03, then a broken server caught in the act
+#   make fuzz         libFuzzer on the request reader and the journal reader (FUZZ_SECONDS=N each)
+#   make stress       wrk against every threaded reference, and through nginx; the job log audited
 #   make lint         clang-format, shellcheck, and clang's warnings (gcc's: every build)
 #   make clean        remove build/
 #
@@ -56,7 +58,7 @@ SANITIZE_tsan := -fsanitize=thread
 # TSan watches threads; the references of lessons 01 and 02 have none.
 THREADED_SOLUTIONS := $(filter-out solutions/01-% solutions/02-%,$(wildcard solutions/*))
 
-.PHONY: all check lint demo clean bench sanitizers mistakes FORCE
+.PHONY: all check lint demo clean bench sanitizers mistakes fuzz stress FORCE
 .PHONY: lesson-build progress compare reset hint watch doctor help handout grade variant classroom
 .SECONDARY:
 all: $(SERVERS) $(TOOLS)
@@ -142,6 +144,17 @@ endif
 
 lint:
 	@tests/tools/lint
+
+# Coverage-guided fuzzing with clang's libFuzzer (tests/fuzz/): FUZZ_SECONDS per target.
+fuzz:
+	$(call need,fuzz)
+	@BUILD="$(BUILD)" FUZZ_SECONDS="$(FUZZ_SECONDS)" tests/tools/fuzz
+
+# wrk's load against the threaded references, directly and behind nginx; every 202 audited
+# against the job log. STRESS_SECONDS per run (a short form runs in CI).
+stress: all
+	$(call need,stress)
+	@BUILD="$(BUILD)" STRESS_SECONDS="$(STRESS_SECONDS)" tests/tools/stress
 
 # The classroom's own tests: a handout built and checked, students' trees graded.
 classroom: all

@@ -127,15 +127,21 @@ int net_write_all(int fd, const void *buf, size_t len)
 
 int net_wait_readable(int fd, long long deadline_ms)
 {
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	return net_wait_readable_or_stop(fd, -1, deadline_ms);
+}
+
+int net_wait_readable_or_stop(int fd, int stop_fd, long long deadline_ms)
+{
+	/* poll() skips an entry whose fd is negative: without a stop_fd, it watches fd alone. */
+	struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
 
 	for (;;) {
 		long long left = deadline_ms - now_ms();
 		if (left <= 0)
 			return 0;
-		int n = poll(&pfd, 1, (int)left);
+		int n = poll(pfd, 2, (int)left);
 		if (n > 0)
-			return 1;
+			return pfd[0].revents != 0 ? 1 : NET_STOP;
 		if (n == 0)
 			return 0;
 		if (errno != EINTR) {
@@ -155,9 +161,24 @@ int net_wait_readable(int fd, long long deadline_ms)
  */
 void conn_close_lingering(int fd)
 {
+	conn_close_lingering_or_stop(fd, -1);
+}
+
+/* Reads and discards what fd has already received, without waiting for more. */
+static void discard_received(int fd)
+{
+	char discard[4096];
+
+	while (recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0)
+		;
+}
+
+void conn_close_lingering_or_stop(int fd, int stop_fd)
+{
 	char discard[4096];
 	long long deadline = now_ms() + LINGER_MAX_MS;
 	size_t drained = 0;
+	int ready;
 
 	if (shutdown(fd, SHUT_WR) == -1) {
 		/* ENOTCONN: the client already reset the connection; nothing is left to protect. */
@@ -165,7 +186,8 @@ void conn_close_lingering(int fd)
 			fprintf(stderr, "shutdown: %s\n", strerror(errno));
 		goto done;
 	}
-	while (drained < LINGER_MAX_BYTES && net_wait_readable(fd, deadline) == 1) {
+	while (drained < LINGER_MAX_BYTES &&
+	       (ready = net_wait_readable_or_stop(fd, stop_fd, deadline)) == 1) {
 		ssize_t n = recv(fd, discard, sizeof discard, 0);
 		if (n == 0)
 			break; /* EOF: the client has everything and has closed. */
@@ -176,7 +198,20 @@ void conn_close_lingering(int fd)
 		}
 		drained += (size_t)n;
 	}
+	if (ready == NET_STOP)
+		discard_received(fd);
 done:
+	if (close(fd) == -1)
+		fprintf(stderr, "close: %s\n", strerror(errno));
+}
+
+void conn_close_at_once(int fd)
+{
+	/* FIN first, so the client knows our answer is whole; then what the client has sent so
+	 * far, without waiting for more (MSG_DONTWAIT), since unread bytes would turn our close
+	 * into a reset. */
+	if (shutdown(fd, SHUT_WR) == 0)
+		discard_received(fd);
 	if (close(fd) == -1)
 		fprintf(stderr, "close: %s\n", strerror(errno));
 }

@@ -30,11 +30,24 @@ int net_write_all(int fd, const void *buf, size_t len);
  * 0 at the deadline, -1 on error. The deadline is a now_ms() value. */
 int net_wait_readable(int fd, long long deadline_ms);
 
+/* The same, but with stop_fd >= 0 it also watches stop_fd, and returns NET_STOP once stop_fd is
+ * readable and fd is not: what fd has already received is read first. */
+int net_wait_readable_or_stop(int fd, int stop_fd, long long deadline_ms);
+
 /* Milliseconds on a clock that never jumps (CLOCK_MONOTONIC), for deadlines. */
 long long now_ms(void);
 
 /* Closes a connection without destroying the response we just wrote: stop writing, read and
  * discard what the client still sends (bounded), then close. Takes over fd. */
 void conn_close_lingering(int fd);
+
+/* The same, but with stop_fd >= 0 the lingering also ends once stop_fd is readable: at a stop,
+ * no client that keeps its side open may hold the server. */
+void conn_close_lingering_or_stop(int fd, int stop_fd);
+
+/* Closes a connection without waiting on the client at all: FIN, discard what has already
+ * arrived, close. For a refusal the accept loop sends, which must never wait on a client; a
+ * client that sends more after that may see a reset after our answer. Takes over fd. */
+void conn_close_at_once(int fd);
 
 #endif

@@ -13,6 +13,7 @@ static const char usage[] = "usage: server [--port N] [--log PATH] [--work-ms MS
 static const char usage_pool[] = " [--workers N] [--queue N]";
 static const char usage_table[] = " [--table N]";
 static const char usage_journal[] = " [--journal PATH] [--commit each|group]";
+static const char usage_connections[] = " [--connections N]";
 
 static const char help[] =
         "Options:\n"
@@ -43,6 +44,10 @@ static const char help_journal[] =
         "  --commit MODE    each: one fsync per job, before its 202 (default); group: one\n"
         "                   fsync for all the jobs waiting for one (the lesson's stretch)\n";
 
+static const char help_connections[] =
+        "  --connections N  connections served at a time, each on its own thread; one more\n"
+        "                   gets 503 at once (default 256)\n";
+
 /* Parses a whole decimal number in [min, max]. */
 static int parse_number(const char *text, long min, long max, long *out)
 {
@@ -61,7 +66,10 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 {
 	long n;
 
-	if ((extras & OPTIONS_JOURNAL) && strcmp(name, "--journal") == 0 && *value != '\0')
+	if ((extras & OPTIONS_CONNECTIONS) && strcmp(name, "--connections") == 0 &&
+	    parse_number(value, 1, 100000, &n) == 0)
+		opt->connections = (int)n;
+	else if ((extras & OPTIONS_JOURNAL) && strcmp(name, "--journal") == 0 && *value != '\0')
 		opt->journal = value;
 	else if ((extras & OPTIONS_JOURNAL) && strcmp(name, "--commit") == 0 &&
 	         (strcmp(value, "each") == 0 || strcmp(value, "group") == 0))
@@ -94,11 +102,12 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 
 int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 {
-	char more[128];
+	char more[160];
 
-	snprintf(more, sizeof more, "%s%s%s", extras & OPTIONS_POOL ? usage_pool : "",
+	snprintf(more, sizeof more, "%s%s%s%s", extras & OPTIONS_POOL ? usage_pool : "",
 	         extras & OPTIONS_TABLE ? usage_table : "",
-	         extras & OPTIONS_JOURNAL ? usage_journal : "");
+	         extras & OPTIONS_JOURNAL ? usage_journal : "",
+	         extras & OPTIONS_CONNECTIONS ? usage_connections : "");
 	*opt = (struct options){.port = 8080,
 	                        .log_path = "jobs.log",
 	                        .work_ms = 200,
@@ -106,13 +115,15 @@ int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 	                        .workers = 4,
 	                        .queue = 64,
 	                        .table = 1024,
-	                        .journal = "jobs.journal"};
+	                        .journal = "jobs.journal",
+	                        .connections = 256};
 	for (int i = 1; i < argc; i += 2) {
 		if (strcmp(argv[i], "--help") == 0) {
-			printf("%s%s [--help]\n%s%s%s%s%s", usage, more, help,
+			printf("%s%s [--help]\n%s%s%s%s%s%s", usage, more, help,
 			       extras & OPTIONS_POOL ? help_pool : "",
 			       extras & OPTIONS_TABLE ? help_table : "",
-			       extras & OPTIONS_JOURNAL ? help_journal : "", help_ready);
+			       extras & OPTIONS_JOURNAL ? help_journal : "",
+			       extras & OPTIONS_CONNECTIONS ? help_connections : "", help_ready);
 			return OPTIONS_HELP;
 		}
 		const char *value = i + 1 < argc ? argv[i + 1] : "";

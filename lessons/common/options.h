@@ -16,13 +16,15 @@ struct options {
 	int table;             /* --table N: jobs whose status is kept (lesson 06 on) */
 	const char *journal;   /* --journal PATH: accepted jobs, on disk (lesson 07) */
 	int group_commit;      /* --commit group: one fsync for many acceptances (07's stretch) */
+	int connections;       /* --connections N: connections served at a time (lesson 08 on) */
 };
 
 /* The options a lesson adds to the common ones, for options_parse(). */
 enum {
 	OPTIONS_POOL = 1 << 0,   /* --workers, --queue */
 	OPTIONS_TABLE = 1 << 1,  /* --table */
-	OPTIONS_JOURNAL = 1 << 2 /* --journal, --commit */
+	OPTIONS_JOURNAL = 1 << 2,    /* --journal, --commit */
+	OPTIONS_CONNECTIONS = 1 << 3 /* --connections */
 };
 
 /* What options_parse() found. */

@@ -14,15 +14,18 @@
 #include "request.h"
 
 /* Outcome of read_some(): bytes read (> 0), or one of these. */
-enum { READ_EOF = 0, READ_ERROR = -1, READ_TIMEOUT = -2 };
+enum { READ_EOF = 0, READ_ERROR = -1, READ_TIMEOUT = -2, READ_STOPPED = -3 };
 
-/* Reads at most len bytes, waiting no later than the deadline. */
-static long read_some(int fd, void *buf, size_t len, long long deadline_ms)
+/* Reads at most len bytes, waiting no later than the deadline - or than a stop, if stop_fd is
+ * not -1. */
+static long read_some(int fd, int stop_fd, void *buf, size_t len, long long deadline_ms)
 {
 	for (;;) {
-		int ready = net_wait_readable(fd, deadline_ms);
+		int ready = net_wait_readable_or_stop(fd, stop_fd, deadline_ms);
 		if (ready == 0)
 			return READ_TIMEOUT;
+		if (ready == NET_STOP)
+			return READ_STOPPED;
 		if (ready == -1)
 			return READ_ERROR;
 		ssize_t n = recv(fd, buf, len, 0);
@@ -40,12 +43,16 @@ static long read_some(int fd, void *buf, size_t len, long long deadline_ms)
 void request_init(struct request *req)
 {
 	memset(req, 0, sizeof *req);
+	req->stop_fd = -1;
 }
 
 void request_free(struct request *req)
 {
+	int stop_fd = req->stop_fd;
+
 	free(req->body);
 	request_init(req);
+	req->stop_fd = stop_fd;
 }
 
 void request_clear(struct request *req)
@@ -96,11 +103,15 @@ int request_read_head(int fd, struct request *req, long long deadline_ms)
 		size_t room = REQUEST_HEAD_MAX - req->head_filled;
 		if (room == 0)
 			return 431;
-		long n = read_some(fd, req->head + req->head_filled, room, deadline_ms);
+		long n = read_some(fd, req->stop_fd, req->head + req->head_filled, room, deadline_ms);
 		if (n == READ_TIMEOUT)
 			return 408;
-		if (n == READ_ERROR || (n == READ_EOF && req->head_filled == 0))
-			return -1; /* Gone, or connected and closed without a word. */
+		if ((n == READ_STOPPED || n == READ_EOF) && req->head_filled == 0)
+			return -1; /* Connected and closed without a word, or idle at a stop. */
+		if (n == READ_STOPPED)
+			return 503; /* Half a request at a stop: "not now". */
+		if (n == READ_ERROR)
+			return -1; /* Gone. */
 		if (n == READ_EOF)
 			return 400; /* The head stopped half-way. */
 		req->head_filled += (size_t)n;
@@ -192,10 +203,12 @@ int request_read_body(int fd, struct request *req, long long deadline_ms)
 	    net_write_all(fd, go_on, sizeof go_on - 1) == -1)
 		return -1;
 	while (req->body_len < req->content_length) {
-		long n = read_some(fd, req->body + req->body_len,
+		long n = read_some(fd, req->stop_fd, req->body + req->body_len,
 		                   req->content_length - req->body_len, deadline_ms);
 		if (n == READ_TIMEOUT)
 			return 408;
+		if (n == READ_STOPPED)
+			return 503;
 		if (n == READ_ERROR)
 			return -1;
 		if (n == READ_EOF)

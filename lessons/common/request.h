@@ -5,6 +5,10 @@
  * larger than REQUEST_HEAD_MAX (431) and a body larger than REQUEST_BODY_MAX (413), and notices
  * a client that closes early.
  *
+ * From lesson 08 on, a connection thread also gives the reader the stop signal (req->stop_fd): once
+ * it is readable, the reader stops waiting for the client - a client that has sent nothing is
+ * let go without an answer, one half-way through its request gets 503.
+ *
  * A struct request is reused: the next request_read_*() overwrites it. Once you call
  * request_clear(req), nothing may read req->body again - copy what must outlive the request
  * before that. (Under valgrind, request_clear makes the body unreadable, so memcheck reports
@@ -33,24 +37,26 @@ struct request {
 	unsigned char *body;             /* body_len bytes of body, in a buffer of body_cap */
 	size_t body_len;
 	size_t body_cap;
+	int stop_fd; /* -1 (request_init's choice), or a descriptor that becomes readable at a stop */
 };
 
-/* Prepares req for its first use. request_free(req) releases what it holds. */
+/* Prepares req for its first use, with no stop_fd. request_free(req) releases what it holds. */
 void request_init(struct request *req);
 void request_free(struct request *req);
 
 /*
  * Reads the request line and header fields of the next request on fd. Returns 0, -1 if the
- * client went away before sending a request (answer nothing), or the HTTP status to answer with:
- * 400 (malformed), 408 (deadline passed), 431 (head too large), 505 (an HTTP version other than
- * 1.0 and 1.1).
+ * client went away (or the server is stopping) before sending a request (answer nothing), or the
+ * HTTP status to answer with: 400 (malformed), 408 (deadline passed), 431 (head too large), 503
+ * (the server is stopping), 505 (an HTTP version other than 1.0 and 1.1).
  */
 int request_read_head(int fd, struct request *req, long long deadline_ms);
 
 /*
  * Reads the body announced by Content-Length, after request_read_head. Sends "100 Continue" first
  * if the client asked for it. Returns 0, -1 if the client went away, or 400, 408, 411 (no
- * Content-Length), 413 (too large), 501 (Transfer-Encoding, which the kit does not implement).
+ * Content-Length), 413 (too large), 501 (Transfer-Encoding, which the kit does not implement), 503
+ * (the server is stopping).
  */
 int request_read_body(int fd, struct request *req, long long deadline_ms);
 
