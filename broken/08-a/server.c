@@ -175,7 +175,7 @@ static void handle_client(struct server *srv, int connfd)
 			conn->connfd = connfd;
 			if (thread_start_detached(connection_main, conn, "connection") == 0)
 				return; /* The thread owns conn and connfd now. */
-			free(conn); /* No thread: still ours. */
+			free(conn);     /* No thread: still ours. */
 		} else {
 			fprintf(stderr, "malloc connection: %s\n", strerror(errno));
 		}

@@ -177,10 +177,11 @@ static void handle_client(struct server *srv, int connfd)
 			conn->srv = srv;
 			conn->connfd = connfd;
 			request_init(&conn->req);
-			conn->req.stop_fd = srv->stop_fd; /* At a stop, stop waiting for the client. */
+			conn->req.stop_fd =
+			        srv->stop_fd; /* At a stop, stop waiting for the client. */
 			if (thread_start_detached(connection_main, conn, "connection") == 0)
 				return; /* The thread owns conn and connfd now. */
-			free(conn); /* No thread: still ours. */
+			free(conn);     /* No thread: still ours. */
 		} else {
 			fprintf(stderr, "malloc connection: %s\n", strerror(errno));
 		}

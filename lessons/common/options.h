@@ -21,8 +21,8 @@ struct options {
 
 /* The options a lesson adds to the common ones, for options_parse(). */
 enum {
-	OPTIONS_POOL = 1 << 0,   /* --workers, --queue */
-	OPTIONS_TABLE = 1 << 1,  /* --table */
+	OPTIONS_POOL = 1 << 0,       /* --workers, --queue */
+	OPTIONS_TABLE = 1 << 1,      /* --table */
 	OPTIONS_JOURNAL = 1 << 2,    /* --journal, --commit */
 	OPTIONS_CONNECTIONS = 1 << 3 /* --connections */
 };

@@ -103,7 +103,8 @@ int request_read_head(int fd, struct request *req, long long deadline_ms)
 		size_t room = REQUEST_HEAD_MAX - req->head_filled;
 		if (room == 0)
 			return 431;
-		long n = read_some(fd, req->stop_fd, req->head + req->head_filled, room, deadline_ms);
+		long n = read_some(fd, req->stop_fd, req->head + req->head_filled, room,
+		                   deadline_ms);
 		if (n == READ_TIMEOUT)
 			return 408;
 		if ((n == READ_STOPPED || n == READ_EOF) && req->head_filled == 0)
