@@ -6,8 +6,8 @@
  * readiness line, then calls handle_client() once per accepted client, one client after another.
  *
  * handle_client() takes over connfd: it must answer and close it before returning (or hand it
- * to a thread that will, as lesson 07's group commit does). The request buffer srv->request
- * belongs to the accept loop and is reused for the very next client.
+ * to a thread that will, as lesson 07's group commit and lesson 08's connection threads do). The
+ * request buffer srv->request belongs to the accept loop and is reused for the very next client.
  */
 #ifndef HANDOFF_SERVER_H
 #define HANDOFF_SERVER_H
@@ -25,7 +25,7 @@
 struct server {
 	struct options opt;
 	struct request request; /* the accept loop's one request, reused for every client */
-	uint64_t next_id;       /* the next job's id; only the accept loop touches it */
+	uint64_t next_id;       /* the next job's id: the accept loop's (lesson 08: under a lock) */
 	int listen_fd;
 	int stop_fd; /* once readable, the loop stops accepting (-1: never; lesson 05 on) */
 };
