@@ -44,16 +44,16 @@ contract_bad_requests() {
 	[[ $r == *$'\r\nAllow: POST\r\n'* ]] || fail "a 405 must say which methods are allowed (Allow: POST):" "$r"
 	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nHost: x\r\n\r\n')" 411 \
 		"reproduce: curl -si -X POST http://127.0.0.1:PORT/jobs  (no body, so no Content-Length)"
-	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n')" 413 \
+	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n')" 413 \
 		"reproduce: head -c 2000000 /dev/zero | curl -si --data-binary @- http://127.0.0.1:PORT/jobs"
 	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nX-Big: %s\r\n\r\n' "$big")" 431 \
 		"reproduce: curl -si -H \"X-Big: \$(printf '%9000s' '' | tr ' ' a)\" -d x http://127.0.0.1:PORT/jobs"
-	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nContent-Length: 1x\r\n\r\n')" 400 \
+	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n')" 400 \
 		"reproduce: curl -si -H 'Content-Length: 1x' -d x http://127.0.0.1:PORT/jobs"
 	assert_status "$(raw_request 'NONSENSE\r\n\r\n')" 400 "reproduce: printf 'NONSENSE\\r\\n\\r\\n' | nc 127.0.0.1 PORT"
-	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n')" 501 \
+	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n')" 501 \
 		"reproduce: curl -si -H 'Transfer-Encoding: chunked' -d x http://127.0.0.1:PORT/jobs"
-	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nContent-Length: 10\r\n\r\nhalf')" 408 \
+	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhalf')" 408 \
 		"a request that stops half-way must get 408 once --timeout-ms passes"
 	[[ ! -s $JOB_LOG ]] || fail "no bad request may start a job; the log has:" "$(cat "$JOB_LOG")"
 }
@@ -69,7 +69,7 @@ contract_rude_clients() {
 	printf 'POST /jobs HTTP/1.1\r\nContent-' >&"$fd"
 	exec {fd}<&-
 	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" # a whole request, but gone before the answer
-	printf 'POST /jobs HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc' >&"$fd"
+	printf 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc' >&"$fd"
 	exec {fd}<&-
 	run -0 curl -s -o /dev/null -w '%{http_code}' --max-time 10 --data-binary 'still here' \
 		"http://127.0.0.1:$PORT/jobs"
@@ -82,8 +82,8 @@ contract_rude_clients() {
 contract_valgrind_basic() {
 	server_start --valgrind "$1" --work-ms 0 --max-clients 5
 	"$HCLIENT" jobs "$PORT" 3 7 --expect "$2" >/dev/null
-	raw_request 'GET /nope HTTP/1.1\r\n\r\n' >/dev/null
-	raw_request 'POST /jobs HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n' >/dev/null
+	raw_request 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n' >/dev/null
+	raw_request 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n' >/dev/null
 	assert_valgrind_clean
 }
 
@@ -177,22 +177,22 @@ contract_limits() {
 		fail "a body of exactly 1048576 bytes (REQUEST_BODY_MAX) must be accepted with $1"
 	"$HCLIENT" post "$PORT" --size 0 --content-length 1048577 --expect 413 >/dev/null ||
 		fail "a Content-Length of 1048577, one byte over REQUEST_BODY_MAX, must get 413"
-	# The fixed part of the head is 51 bytes; X-Pad fills it to exactly 8192, then one body byte.
-	pad=$(head -c 8141 /dev/zero | tr '\0' a)
-	head=$'POST /jobs HTTP/1.1\r\nContent-Length: 1\r\nX-Pad: '"$pad"$'\r\n\r\n'
+	# The fixed part of the head is 60 bytes; X-Pad fills it to exactly 8192, then one body byte.
+	pad=$(head -c 8132 /dev/zero | tr '\0' a)
+	head=$'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nX-Pad: '"$pad"$'\r\n\r\n'
 	((${#head} == 8192)) || fail "contract_limits built a head of ${#head} bytes, not 8192"
 	assert_status "$(raw_request '%sx' "$head")" "$1" \
 		"a head of exactly 8192 bytes (REQUEST_HEAD_MAX, blank line included) must be accepted"
 	echo "1 $(printf x | "$HCLIENT" fnv1a)" >>"$BATS_TEST_TMPDIR/sent"
 	assert_status "$(raw_request '%sx' "${head/X-Pad: /X-Pad: a}")" 431 \
 		"a head of 8193 bytes, one over REQUEST_HEAD_MAX, must get 431"
-	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nContent-Length: -1\r\n\r\n')" 400 \
+	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n')" 400 \
 		"Content-Length: -1 must get 400: a length is digits only (strtoull() would take the sign)"
-	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello')" 400 \
+	assert_status "$(raw_request 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello')" 400 \
 		"Content-Length: +5 must get 400: a length is digits only (strtoull() would take the sign)"
 	# Head, body and a pipelined second request in one write: the server reads them in one go.
-	assert_status "$(request_in_one_write 'POST /jobs HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloPOST /jobs HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc')" "$1" \
-		"reproduce: printf 'POST /jobs HTTP/1.1\\r\\nContent-Length: 5\\r\\n\\r\\nhelloMORE' | nc 127.0.0.1 PORT"
+	assert_status "$(request_in_one_write 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloPOST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc')" "$1" \
+		"reproduce: printf 'POST /jobs HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5\\r\\n\\r\\nhelloMORE' | nc 127.0.0.1 PORT"
 	echo "5 $(printf hello | "$HCLIENT" fnv1a)" >>"$BATS_TEST_TMPDIR/sent"
 	wait_for_log_lines 3 || return 1
 	assert_log_holds "$BATS_TEST_TMPDIR/sent" ||
@@ -334,4 +334,86 @@ assert_lingering_close() {
 	fi
 	exec {fd}<&-
 	((sent == 0))
+}
+
+# contract_strict_parsing [server options...]: the request reader is strict, as RFC 9112 asks of
+# a server (docs/contract.md, "Requests"), and it says so at once. Each request in the table goes
+# out in one write() to a server whose deadline is 30 s, and its answer must come within 2 s: a
+# server that waits for a blank line or a body that never comes fails here fast, instead of
+# answering 408 half a minute later. The valid ones, in forms a lenient reader knows and a strict
+# one must still take, get 202, and the job log holds exactly their bodies.
+contract_strict_parsing() {
+	local H='Host: x\r\n' L='Content-Length: 5\r\n\r\nhello'
+	local cases=(
+		# status, what the request shows, and the request (a printf format)
+		400 "bare LF line ends (RFC 9112 section 2.2)" 'POST /jobs HTTP/1.1\nHost: x\nContent-Length: 5\n\nhello'
+		400 "a bare LF in a head that has not ended" 'POST /jobs HTTP/1.1\r\nHost: x\n'
+		400 "a CR without its LF (section 2.2)" 'POST /jobs HTTP/1.1\r\nHost: x\rX-A: b\r\n'"$L"
+		400 "a CR without its LF in a value" 'POST /jobs HTTP/1.1\r\n'"$H"'X-A: b\rc\r\n'"$L"
+		400 "a NUL byte in a head that has not ended" 'POST /jobs HTTP/1.1\r\n'"$H"'X-A: b\000c\r\n'
+		400 "a space between field name and colon (section 5.1)" 'POST /jobs HTTP/1.1\r\n'"$H"'Transfer-Encoding : chunked\r\n'"$L"
+		400 "a tab between field name and colon" 'POST /jobs HTTP/1.1\r\n'"$H"'Content-Length\t: 5\r\n\r\nhello'
+		400 "obs-fold, a line that starts with a space (section 5.2)" 'POST /jobs HTTP/1.1\r\n'"$H"'X-A: b\r\n c\r\n'"$L"
+		400 "obs-fold, a line that starts with a tab" 'POST /jobs HTTP/1.1\r\n'"$H"'X-A: b\r\n\tc\r\n'"$L"
+		400 "whitespace before the first field line (section 2.2)" 'POST /jobs HTTP/1.1\r\n '"$H$L"
+		400 "a field line without a colon" 'POST /jobs HTTP/1.1\r\n'"$H"'X-No-Colon\r\n'"$L"
+		400 "an empty field name" 'POST /jobs HTTP/1.1\r\n'"$H"': empty\r\n'"$L"
+		400 "a field name that is not a token" 'POST /jobs HTTP/1.1\r\n'"$H"'X@Y: z\r\n'"$L"
+		400 "a control character in a value (RFC 9110 section 5.5)" 'POST /jobs HTTP/1.1\r\n'"$H"'X-A: b\001c\r\n'"$L"
+		400 "DEL in a value" 'POST /jobs HTTP/1.1\r\n'"$H"'X-A: b\177c\r\n'"$L"
+		400 "an HTTP/1.1 request without Host (RFC 9112 section 3.2)" 'POST /jobs HTTP/1.1\r\n'"$L"
+		400 "two Host fields" 'POST /jobs HTTP/1.1\r\n'"$H"'host: y\r\n'"$L"
+		400 "two Host fields in HTTP/1.0" 'POST /jobs HTTP/1.0\r\n'"$H$H$L"
+		400 "two spaces in the request line" 'POST  /jobs HTTP/1.1\r\n'"$H$L"
+		400 "an absolute-form without a host" 'POST http:///jobs HTTP/1.1\r\n'"$H$L"
+		417 "Expect: 100-continueXYZ, the body not sent (RFC 9110 section 10.1.1)" 'POST /jobs HTTP/1.1\r\n'"$H"'Expect: 100-continueXYZ\r\nContent-Length: 5\r\n\r\n'
+		417 "an expectation the server does not know" 'POST /jobs HTTP/1.1\r\n'"$H"'Expect: the-moon\r\n'"$L"
+		404 "the authority-form (section 3.2.3)" 'CONNECT 127.0.0.1:8080 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n'
+		404 "the asterisk-form (section 3.2.4)" 'OPTIONS * HTTP/1.1\r\n'"$H"'\r\n'
+		404 "an absolute-form for another path" 'POST http://127.0.0.1:8080/nope HTTP/1.1\r\n'"$H$L"
+		202 "the absolute-form (section 3.2.2)" 'POST http://127.0.0.1:8080/jobs HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: 8\r\n\r\nabsolute'
+		202 "HTTP/1.0 without Host" 'POST /jobs HTTP/1.0\r\nContent-Length: 6\r\n\r\nold1.0'
+		202 "Expect: 100-continue in another case, blanks after it, the body sent with the head" 'POST /jobs HTTP/1.1\r\n'"$H"'Expect: 100-Continue \t\r\nContent-Length: 8\r\n\r\ncontinue'
+		202 "tabs around and inside values" 'POST /jobs HTTP/1.1\r\nHost:\tx\t\r\nX-A: b\tc\r\nContent-Length:\t4\t\r\n\r\ntabs'
+		202 "bytes above 0x7F in a value" 'POST /jobs HTTP/1.1\r\n'"$H"'X-A: caf\351\r\nContent-Length: 6\r\n\r\nlatin1'
+		202 "a body with a bare LF and a lone CR" 'POST /jobs HTTP/1.1\r\n'"$H"'Content-Length: 7\r\n\r\nab\ncd\re'
+	)
+	local i fd want what raw body answer status got wrong=() request=$BATS_TEST_TMPDIR/request
+	local sent=$BATS_TEST_TMPDIR/sent
+	: >"$sent"
+	server_start --work-ms 0 --timeout-ms 30000 --max-clients $((${#cases[@]} / 3)) "$@"
+	for ((i = 0; i < ${#cases[@]}; i += 3)); do
+		want=${cases[i]} what=${cases[i + 1]}
+		# shellcheck disable=SC2059 # the table's requests are printf formats
+		printf "${cases[i + 2]}" >"$request"
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" ||
+			fail "could not connect to the server on port $PORT: is it still running?" || return 1
+		# One write(): the request arrives in one piece. A server that has already closed may
+		# make it fail; the answer, or its absence, says what happened.
+		{ cat "$request" >&"$fd"; } 2>/dev/null || true
+		status=0
+		answer=$(timeout 2 cat <&"$fd") || status=$?
+		exec {fd}<&-
+		if ((status == 124)); then
+			fail "$what: no answer within 2 s, though the server's deadline is 30 s. The bytes" \
+				"sent already decide the answer ($want): it must come at once, without waiting for more." \
+				"reproduce: printf '${cases[i + 2]}' | nc 127.0.0.1 PORT" || return 1
+		fi
+		answer=${answer#$'HTTP/1.1 100 Continue\r\n\r\n'}
+		got=${answer%%$'\r'*}
+		echo "$what: wanted $want, got '${got:-no answer}'"
+		[[ $got == "HTTP/1.1 $want "* ]] ||
+			wrong+=("$what: wanted $want, got '${got:-no answer at all}'" "  printf '${cases[i + 2]}'")
+		if ((want == 202)); then
+			# shellcheck disable=SC2059 # as above
+			printf -v raw "${cases[i + 2]}"
+			body=${raw#*$'\r\n\r\n'}
+			echo "${#body} $(printf '%s' "$body" | "$HCLIENT" fnv1a)" >>"$sent"
+		fi
+	done
+	((${#wrong[@]} == 0)) || fail "the request reader answered these requests wrongly:" "${wrong[@]}" || return 1
+	server_wait
+	((SERVER_STATUS == 0)) || fail "after its last client (--max-clients) the server $(describe_exit "$SERVER_STATUS");" \
+		"its stderr:" "$(cat "$SERVER_ERR")" || return 1
+	assert_log_holds "$sent"
 }

@@ -58,7 +58,7 @@ setup() {
 		client_reset $? "a refused request's answer must arrive too, though its body was never read:" \
 			"close the connection properly on every path: conn_close_lingering(), not close()" || return 1
 	# The client goes on sending after the answer: the server reads on until the client closes.
-	assert_lingering_close 200 'POST /jobs HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello'
+	assert_lingering_close 200 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello'
 }
 
 @test "01: logs every job exactly once, with its length and checksum (random bodies)" {

@@ -41,7 +41,7 @@ setup() {
 	"$HCLIENT" post "$PORT" --size 100 --extra 262144 >/dev/null ||
 		client_reset $? "close the connection properly: shutdown(SHUT_WR), read until EOF (bounded), then close()" || return 1
 	# The client goes on sending after the 202: the server reads on until the client closes.
-	assert_lingering_close 202 'POST /jobs HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello'
+	assert_lingering_close 202 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello'
 }
 
 @test "02: a refused request's whole answer arrives even when its body was never read" {
@@ -51,7 +51,7 @@ setup() {
 		client_reset $? "close the connection properly on the error path too: a refused request leaves" \
 			"its body unread, and a bare close() resets the connection under the answer" || return 1
 	# The client sends the rest of the refused body after the 413: the server reads on until it closes.
-	assert_lingering_close 413 'POST /jobs HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n'
+	assert_lingering_close 413 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n'
 }
 
 @test "02: logs every job exactly once, with its length and checksum (random bodies)" {

@@ -121,7 +121,7 @@ status_scenario() {
 	get_status 7 404 >/dev/null
 	get_status 0 404 >/dev/null
 	get_status abc 404 >/dev/null
-	r=$(raw_request 'POST /jobs/1 HTTP/1.1\r\nContent-Length: 0\r\n\r\n')
+	r=$(raw_request 'POST /jobs/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n')
 	assert_status "$r" 405 "reproduce: curl -si -X POST http://127.0.0.1:PORT/jobs/1"
 	[[ $r == *$'\r\nAllow: GET\r\n'* ]] || fail "a 405 for /jobs/ID must say Allow: GET:" "$r"
 }

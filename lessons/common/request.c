@@ -40,6 +40,17 @@ static long read_some(int fd, int stop_fd, void *buf, size_t len, long long dead
 	}
 }
 
+/* What a read that brought no bytes means: 408 at the deadline, 503 at a stop ("not now"), 400
+ * for a client that closed half-way, -1 for one that is gone. */
+static int read_failed(long n)
+{
+	if (n == READ_TIMEOUT)
+		return 408;
+	if (n == READ_STOPPED)
+		return 503;
+	return n == READ_EOF ? 400 : -1;
+}
+
 void request_init(struct request *req)
 {
 	memset(req, 0, sizeof *req);
@@ -64,40 +75,109 @@ void request_clear(struct request *req)
 	VALGRIND_MAKE_MEM_NOACCESS(req->body, req->body_cap);
 }
 
-/* Finds the end of the head, the blank line, among the bytes read so far. Body bytes may follow
- * it in the same read, and they may contain anything, so this looks at bytes, not a C string. */
-static int head_complete(struct request *req)
+/* ---- The head: the request line and the field lines, up to the blank line ---- */
+
+/* Checks the bytes that arrived since the last call, up to the blank line that ends the head
+ * (body bytes may follow it in the same read), and sets head_len once that line is in. Returns
+ * 400 as soon as a byte that has no place in a head arrives, not after waiting for a blank line. */
+static int scan_head(struct request *req)
 {
-	for (size_t i = 0; i + 4 <= req->head_filled; i++) {
-		if (memcmp(req->head + i, "\r\n\r\n", 4) == 0) {
-			req->head_len = i + 4;
-			return 1;
-		}
+	for (; req->head_len == 0 && req->head_scanned < req->head_filled; req->head_scanned++) {
+		size_t i = req->head_scanned;
+		char c = req->head[i];
+
+		if (c == '\r' && i + 1 == req->head_filled)
+			return 0; /* Its LF may come with the next read. */
+		/* A NUL has no place in a head. RFC 9112 section 2.2: a CR without its LF is invalid,
+		 * and a bare LF a server may take as a line end or refuse. We refuse it: a program in
+		 * front of us that took it the other way would see other fields than we do. */
+		if (c == '\0' || (c == '\r' && req->head[i + 1] != '\n') ||
+		    (c == '\n' && (i == 0 || req->head[i - 1] != '\r')))
+			return 400;
+		if (c == '\n' && (i == 1 || req->head[i - 2] == '\n'))
+			req->head_len = i + 1; /* This CRLF ends an empty line: the head is in. */
 	}
 	return 0;
 }
 
-/* Splits "METHOD SP TARGET SP HTTP/1.x" into req->method and req->target. */
+/* The blank line that ends the head has arrived (scan_head() has set head_len). */
+static int head_complete(const struct request *req)
+{
+	return req->head_len > 0;
+}
+
+/* RFC 9112 section 3.2.2: a server must accept the absolute-form "http://host/jobs" too; its
+ * path becomes the target (RFC 9110: "/" if empty, 4.2.3; 400 without a host, 4.2.1, or with a
+ * "user@", 4.2.4). The authority-form and asterisk-form stay as they are, and get 404. */
+static int take_path(char *target)
+{
+	if (strncasecmp(target, "http://", 7) != 0 && strncasecmp(target, "https://", 8) != 0)
+		return 0;
+	const char *authority = strstr(target, "//") + 2;
+	const char *path = authority + strcspn(authority, "/?");
+	if (path == authority || memchr(authority, '@', (size_t)(path - authority)) != NULL)
+		return 400;
+	if (*path == '\0')
+		path = "/";
+	memmove(target, path, strlen(path) + 1);
+	return 0;
+}
+
+/* Splits "METHOD SP TARGET SP HTTP/1.x" into method, target and minor_version. Each %*1[ ] takes
+ * one space, as RFC 9112 section 3 asks; a blank in a format would take any whitespace, or none. */
 static int parse_request_line(struct request *req)
 {
 	char version[16];
 	int consumed = 0;
 
-	if (sscanf(req->head, "%15[A-Z] %255[^ \r\n] %15[^ \r\n]%n", req->method, req->target,
-	           version, &consumed) != 3 ||
+	if (sscanf(req->head, "%15[A-Z]%*1[ ]%255[^ \r\n]%*1[ ]%15[^ \r\n]%n", req->method,
+	           req->target, version, &consumed) != 3 ||
 	    strncmp(req->head + consumed, "\r\n", 2) != 0)
-		return 400;
-	/* sscanf's blanks match any number of spaces, even none; HTTP wants exactly one. */
-	if ((size_t)consumed != strlen(req->method) + strlen(req->target) + strlen(version) + 2)
 		return 400;
 	if (strcmp(version, "HTTP/1.1") != 0 && strcmp(version, "HTTP/1.0") != 0)
 		return strncmp(version, "HTTP/", 5) == 0 ? 505 : 400;
-	return 0;
+	req->minor_version = version[7] - '0';
+	return take_path(req->target);
+}
+
+/* What a field name is made of: the characters of a token (RFC 9110 section 5.6.2). */
+static const char token_chars[] = "!#$%&'*+-.^_`|~0123456789"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/* Checks every field line, "name: value" (RFC 9112 section 5), and counts the Host fields. */
+static int check_fields(const struct request *req)
+{
+	const char *line = strstr(req->head, "\r\n") + 2;
+	const char *end = req->head + req->head_len - 2;
+	int hosts = 0;
+
+	for (const char *eol; line < end; line = eol + 2) {
+		const char *p = line + strspn(line, token_chars);
+		eol = strstr(line, "\r\n");
+		/* Section 5.2: a line that starts with a space or a tab continues the one before
+		 * (obs-fold); a server must refuse it or unfold it. We refuse it, also right after
+		 * the request line (section 2.2). */
+		if (*line == ' ' || *line == '\t')
+			return 400;
+		/* Section 5.1: a name is a token, and the colon follows it at once. A server must
+		 * answer 400 to "Transfer-Encoding : chunked", a field one program sees, another not. */
+		if (p == line || *p != ':')
+			return 400;
+		/* RFC 9110 section 5.5: a value holds no control character but the tab, and no DEL. */
+		while (++p < eol) {
+			if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+				return 400;
+		}
+		if (strncasecmp(line, "Host:", 5) == 0)
+			hosts++;
+	}
+	/* Section 3.2: 400 for an HTTP/1.1 request without Host, and for any request with two. */
+	return (hosts > 1 || (hosts == 0 && req->minor_version == 1)) ? 400 : 0;
 }
 
 int request_read_head(int fd, struct request *req, long long deadline_ms)
 {
-	req->head_len = req->head_filled = 0;
+	req->head_len = req->head_filled = req->head_scanned = 0;
 	req->head[0] = '\0';
 	while (!head_complete(req)) {
 		size_t room = REQUEST_HEAD_MAX - req->head_filled;
@@ -105,28 +185,23 @@ int request_read_head(int fd, struct request *req, long long deadline_ms)
 			return 431;
 		long n = read_some(fd, req->stop_fd, req->head + req->head_filled, room,
 		                   deadline_ms);
-		if (n == READ_TIMEOUT)
-			return 408;
 		if ((n == READ_STOPPED || n == READ_EOF) && req->head_filled == 0)
 			return -1; /* Connected and closed without a word, or idle at a stop. */
-		if (n == READ_STOPPED)
-			return 503; /* Half a request at a stop: "not now". */
-		if (n == READ_ERROR)
-			return -1; /* Gone. */
-		if (n == READ_EOF)
-			return 400; /* The head stopped half-way. */
+		if (n <= 0)
+			return read_failed(n);
 		req->head_filled += (size_t)n;
 		req->head[req->head_filled] = '\0';
+		if (scan_head(req) != 0)
+			return 400;
 	}
-	if (memchr(req->head, '\0', req->head_len) != NULL)
-		return 400; /* A NUL byte has no place in a request head. */
-	return parse_request_line(req);
+	int status = parse_request_line(req);
+	return status != 0 ? status : check_fields(req);
 }
 
-/*
- * Finds header field `name` and returns its value (leading blanks skipped), or NULL. Field names
- * are case-insensitive; a field that appears twice is reported through *twice.
- */
+/* ---- The body ---- */
+
+/* Finds header field `name` and returns its value (leading blanks skipped), or NULL. Field names
+ * are case-insensitive; a field that appears twice is reported through *twice. */
 static const char *find_field(const struct request *req, const char *name, int *twice)
 {
 	size_t name_len = strlen(name);
@@ -146,7 +221,8 @@ static const char *find_field(const struct request *req, const char *name, int *
 	return found;
 }
 
-/* Reads Content-Length: digits only, at most REQUEST_BODY_MAX. */
+/* Reads the fields about the body: no Transfer-Encoding; Content-Length, digits only, at most
+ * REQUEST_BODY_MAX; and Expect. */
 static int parse_content_length(struct request *req)
 {
 	const char *value;
@@ -167,8 +243,18 @@ static int parse_content_length(struct request *req)
 	if (length > REQUEST_BODY_MAX)
 		return 413;
 	req->content_length = (size_t)length;
-	value = find_field(req, "Expect", &twice);
-	req->expect_continue = value != NULL && strncasecmp(value, "100-continue", 12) == 0;
+	req->expect_continue = 0;
+	if ((value = find_field(req, "Expect", &twice)) == NULL)
+		return 0;
+	/* RFC 9110 section 10.1.1: 100-continue, in any case, is the one expectation there is. Any
+	 * other value, or a second Expect, gets 417 before the body is read. An HTTP/1.0 client
+	 * cannot know 100 Continue, so its 100-continue is ignored, as the RFC asks. */
+	if (twice || strncasecmp(value, "100-continue", 12) != 0)
+		return 417;
+	value += 12 + strspn(value + 12, " \t");
+	if (strncmp(value, "\r\n", 2) != 0)
+		return 417;
+	req->expect_continue = req->minor_version == 1;
 	return 0;
 }
 
@@ -206,18 +292,14 @@ int request_read_body(int fd, struct request *req, long long deadline_ms)
 	while (req->body_len < req->content_length) {
 		long n = read_some(fd, req->stop_fd, req->body + req->body_len,
 		                   req->content_length - req->body_len, deadline_ms);
-		if (n == READ_TIMEOUT)
-			return 408;
-		if (n == READ_STOPPED)
-			return 503;
-		if (n == READ_ERROR)
-			return -1;
-		if (n == READ_EOF)
-			return 400; /* Fewer bytes than Content-Length promised. */
+		if (n <= 0)
+			return read_failed(n);
 		req->body_len += (size_t)n;
 	}
 	return 0;
 }
+
+/* ---- Jobs ---- */
 
 /* After the head: a request for /jobs must be POST, and its body is the new job's input. */
 static int read_new_job(int fd, struct request *req, long long deadline)

@@ -5,6 +5,13 @@
  * larger than REQUEST_HEAD_MAX (431) and a body larger than REQUEST_BODY_MAX (413), and notices
  * a client that closes early.
  *
+ * It is strict, as RFC 9112 asks of a server: every line ends with CRLF, a field line is
+ * "name: value" with nothing between the name and the colon and no folding, and an HTTP/1.1
+ * request has exactly one Host field. Anything else gets 400 (an Expect it does not know, 417)
+ * as soon as the bytes that show it have arrived, never after waiting for the deadline: two
+ * programs that read the same bytes in two different ways are how requests get smuggled past a
+ * proxy.
+ *
  * From lesson 08 on, a connection thread also gives the reader the stop signal (req->stop_fd): once
  * it is readable, the reader stops waiting for the client - a client that has sent nothing is
  * let go without an answer, one half-way through its request gets 503.
@@ -29,10 +36,12 @@ struct request {
 	char head[REQUEST_HEAD_MAX + 1]; /* request line and header fields, NUL-terminated */
 	size_t head_len;                 /* bytes of head, up to and including the blank line */
 	size_t head_filled;              /* bytes read into head, perhaps past head_len */
+	size_t head_scanned;             /* bytes of head checked so far (line ends, NUL) */
 	char method[16];                 /* "POST", NUL-terminated */
-	char target[256];                /* "/jobs", NUL-terminated */
+	char target[256];                /* "/jobs", NUL-terminated; the path of an absolute-form */
+	int minor_version;               /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
 	size_t content_length;           /* from the Content-Length field */
-	int expect_continue;             /* the client sent "Expect: 100-continue" */
+	int expect_continue;             /* an HTTP/1.1 client sent "Expect: 100-continue" */
 	const char *allow;               /* after a 405: the methods the target does take */
 	unsigned char *body;             /* body_len bytes of body, in a buffer of body_cap */
 	size_t body_len;
@@ -47,16 +56,16 @@ void request_free(struct request *req);
 /*
  * Reads the request line and header fields of the next request on fd. Returns 0, -1 if the
  * client went away (or the server is stopping) before sending a request (answer nothing), or the
- * HTTP status to answer with: 400 (malformed), 408 (deadline passed), 431 (head too large), 503
- * (the server is stopping), 505 (an HTTP version other than 1.0 and 1.1).
+ * HTTP status to answer with: 400 (malformed, or no Host), 408 (deadline passed), 431 (head too
+ * large), 503 (the server is stopping), 505 (an HTTP version other than 1.0 and 1.1).
  */
 int request_read_head(int fd, struct request *req, long long deadline_ms);
 
 /*
  * Reads the body announced by Content-Length, after request_read_head. Sends "100 Continue" first
  * if the client asked for it. Returns 0, -1 if the client went away, or 400, 408, 411 (no
- * Content-Length), 413 (too large), 501 (Transfer-Encoding, which the kit does not implement), 503
- * (the server is stopping).
+ * Content-Length), 413 (too large), 417 (an Expect other than 100-continue), 501
+ * (Transfer-Encoding, which the kit does not implement), 503 (the server is stopping).
  */
 int request_read_body(int fd, struct request *req, long long deadline_ms);
 
