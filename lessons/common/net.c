@@ -151,6 +151,14 @@ int net_wait_readable_or_stop(int fd, int stop_fd, long long deadline_ms)
 	}
 }
 
+int net_stop_requested(int stop_fd)
+{
+	struct pollfd pfd = {.fd = stop_fd, .events = POLLIN};
+
+	/* A timeout of 0 only looks. A failed poll() says nothing about a stop: go on serving. */
+	return stop_fd >= 0 && poll(&pfd, 1, 0) == 1;
+}
+
 /*
  * Why not just close(fd)? If the client sent bytes we never read (more than Content-Length, a
  * body we refused, a second request), close() makes the kernel answer them with a TCP reset, and

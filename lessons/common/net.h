@@ -34,6 +34,10 @@ int net_wait_readable(int fd, long long deadline_ms);
  * readable and fd is not: what fd has already received is read first. */
 int net_wait_readable_or_stop(int fd, int stop_fd, long long deadline_ms);
 
+/* From lesson 09 on: 1 if stop_fd (>= 0) is readable now - a stop has been asked for - else 0.
+ * Never waits: a connection asks it before it promises the client another request. */
+int net_stop_requested(int stop_fd);
+
 /* Milliseconds on a clock that never jumps (CLOCK_MONOTONIC), for deadlines. */
 long long now_ms(void);
 

@@ -14,6 +14,7 @@ static const char usage_pool[] = " [--workers N] [--queue N]";
 static const char usage_table[] = " [--table N]";
 static const char usage_journal[] = " [--journal PATH] [--commit each|group]";
 static const char usage_connections[] = " [--connections N]";
+static const char usage_keep_alive[] = " [--idle-ms MS] [--requests N]";
 
 static const char help[] =
         "Options:\n"
@@ -48,6 +49,12 @@ static const char help_connections[] =
         "  --connections N  connections served at a time, each on its own thread; one more\n"
         "                   gets 503 at once (default 256)\n";
 
+static const char help_keep_alive[] =
+        "  --idle-ms MS     how long a connection may wait for its next request before it\n"
+        "                   is closed, without an answer (default 5000)\n"
+        "  --requests N     requests served on one connection; the last answer says\n"
+        "                   Connection: close (default 100)\n";
+
 /* Parses a whole decimal number in [min, max]. */
 static int parse_number(const char *text, long min, long max, long *out)
 {
@@ -66,8 +73,14 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 {
 	long n;
 
-	if ((extras & OPTIONS_CONNECTIONS) && strcmp(name, "--connections") == 0 &&
-	    parse_number(value, 1, 100000, &n) == 0)
+	if ((extras & OPTIONS_KEEP_ALIVE) && strcmp(name, "--idle-ms") == 0 &&
+	    parse_number(value, 1, 3600000, &n) == 0)
+		opt->idle_ms = (int)n;
+	else if ((extras & OPTIONS_KEEP_ALIVE) && strcmp(name, "--requests") == 0 &&
+	         parse_number(value, 1, 1000000, &n) == 0)
+		opt->requests = (int)n;
+	else if ((extras & OPTIONS_CONNECTIONS) && strcmp(name, "--connections") == 0 &&
+	         parse_number(value, 1, 100000, &n) == 0)
 		opt->connections = (int)n;
 	else if ((extras & OPTIONS_JOURNAL) && strcmp(name, "--journal") == 0 && *value != '\0')
 		opt->journal = value;
@@ -102,12 +115,13 @@ static int set_option(struct options *opt, unsigned extras, const char *name, co
 
 int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 {
-	char more[160];
+	char more[192];
 
-	snprintf(more, sizeof more, "%s%s%s%s", extras & OPTIONS_POOL ? usage_pool : "",
+	snprintf(more, sizeof more, "%s%s%s%s%s", extras & OPTIONS_POOL ? usage_pool : "",
 	         extras & OPTIONS_TABLE ? usage_table : "",
 	         extras & OPTIONS_JOURNAL ? usage_journal : "",
-	         extras & OPTIONS_CONNECTIONS ? usage_connections : "");
+	         extras & OPTIONS_CONNECTIONS ? usage_connections : "",
+	         extras & OPTIONS_KEEP_ALIVE ? usage_keep_alive : "");
 	*opt = (struct options){.port = 8080,
 	                        .log_path = "jobs.log",
 	                        .work_ms = 200,
@@ -116,14 +130,17 @@ int options_parse(int argc, char **argv, unsigned extras, struct options *opt)
 	                        .queue = 64,
 	                        .table = 1024,
 	                        .journal = "jobs.journal",
-	                        .connections = 256};
+	                        .connections = 256,
+	                        .idle_ms = 5000,
+	                        .requests = 100};
 	for (int i = 1; i < argc; i += 2) {
 		if (strcmp(argv[i], "--help") == 0) {
-			printf("%s%s [--help]\n%s%s%s%s%s%s", usage, more, help,
+			printf("%s%s [--help]\n%s%s%s%s%s%s%s", usage, more, help,
 			       extras & OPTIONS_POOL ? help_pool : "",
 			       extras & OPTIONS_TABLE ? help_table : "",
 			       extras & OPTIONS_JOURNAL ? help_journal : "",
-			       extras & OPTIONS_CONNECTIONS ? help_connections : "", help_ready);
+			       extras & OPTIONS_CONNECTIONS ? help_connections : "",
+			       extras & OPTIONS_KEEP_ALIVE ? help_keep_alive : "", help_ready);
 			return OPTIONS_HELP;
 		}
 		const char *value = i + 1 < argc ? argv[i + 1] : "";

@@ -17,14 +17,17 @@ struct options {
 	const char *journal;   /* --journal PATH: accepted jobs, on disk (lesson 07) */
 	int group_commit;      /* --commit group: one fsync for many acceptances (07's stretch) */
 	int connections;       /* --connections N: connections served at a time (lesson 08 on) */
+	int idle_ms;           /* --idle-ms MS: the wait for a connection's next request (09 on) */
+	int requests;          /* --requests N: requests served on one connection (lesson 09 on) */
 };
 
 /* The options a lesson adds to the common ones, for options_parse(). */
 enum {
-	OPTIONS_POOL = 1 << 0,       /* --workers, --queue */
-	OPTIONS_TABLE = 1 << 1,      /* --table */
-	OPTIONS_JOURNAL = 1 << 2,    /* --journal, --commit */
-	OPTIONS_CONNECTIONS = 1 << 3 /* --connections */
+	OPTIONS_POOL = 1 << 0,        /* --workers, --queue */
+	OPTIONS_TABLE = 1 << 1,       /* --table */
+	OPTIONS_JOURNAL = 1 << 2,     /* --journal, --commit */
+	OPTIONS_CONNECTIONS = 1 << 3, /* --connections */
+	OPTIONS_KEEP_ALIVE = 1 << 4   /* --idle-ms, --requests */
 };
 
 /* What options_parse() found. */

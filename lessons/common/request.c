@@ -68,7 +68,7 @@ void request_free(struct request *req)
 
 void request_clear(struct request *req)
 {
-	req->head_len = req->head_filled = 0;
+	req->head_len = req->head_filled = req->carried = req->request_end = 0;
 	req->body_len = 0;
 	/* Under valgrind, reading the old body from now on is reported like a read of freed memory.
 	 * Outside valgrind this line does nothing. */
@@ -175,10 +175,48 @@ static int check_fields(const struct request *req)
 	return (hosts > 1 || (hosts == 0 && req->minor_version == 1)) ? 400 : 0;
 }
 
+static int has_field(const struct request *req, const char *name);
+
+/* Whether a Connection field names option. RFC 9110 section 7.6.1: its value is a list of
+ * tokens, in any case, separated by commas and optional blanks, perhaps over several fields. */
+static int connection_has(const struct request *req, const char *option)
+{
+	size_t len = strlen(option);
+	const char *line = strstr(req->head, "\r\n") + 2;
+	const char *end = req->head + req->head_len - 2;
+
+	for (; line < end; line = strstr(line, "\r\n") + 2) {
+		if (strncasecmp(line, "Connection:", 11) != 0)
+			continue;
+		for (const char *p = line + 11; *p != '\r';) {
+			p += strspn(p, " \t,");
+			size_t n = strcspn(p, " \t,\r");
+			if (n == len && strncasecmp(p, option, len) == 0)
+				return 1;
+			p += n;
+		}
+	}
+	return 0;
+}
+
+/* RFC 9112 section 9.3: an HTTP/1.1 connection persists unless either side says "close"; an
+ * HTTP/1.0 one only if the client asks with "keep-alive". */
+static int wants_keep_alive(const struct request *req)
+{
+	if (connection_has(req, "close"))
+		return 0;
+	return req->minor_version == 1 || connection_has(req, "keep-alive");
+}
+
 int request_read_head(int fd, struct request *req, long long deadline_ms)
 {
-	req->head_len = req->head_filled = req->head_scanned = 0;
-	req->head[0] = '\0';
+	/* A pipelined request may have begun in the previous one's last read (request_next()). */
+	req->head_filled = req->carried;
+	req->head_len = req->head_scanned = req->carried = req->request_end = 0;
+	req->keep_alive = 0;
+	req->head[req->head_filled] = '\0';
+	if (scan_head(req) != 0)
+		return 400;
 	while (!head_complete(req)) {
 		size_t room = REQUEST_HEAD_MAX - req->head_filled;
 		if (room == 0)
@@ -195,7 +233,14 @@ int request_read_head(int fd, struct request *req, long long deadline_ms)
 			return 400;
 	}
 	int status = parse_request_line(req);
-	return status != 0 ? status : check_fields(req);
+	if (status != 0 || (status = check_fields(req)) != 0)
+		return status;
+	req->keep_alive = wants_keep_alive(req);
+	/* RFC 9112 section 6.3: a request with neither field has no body, so it ends with its head.
+	 * With either, its end is known only once request_read_body() has read the body. */
+	if (!has_field(req, "Content-Length") && !has_field(req, "Transfer-Encoding"))
+		req->request_end = req->head_len;
+	return 0;
 }
 
 /* ---- The body ---- */
@@ -219,6 +264,13 @@ static const char *find_field(const struct request *req, const char *name, int *
 		}
 	}
 	return found;
+}
+
+static int has_field(const struct request *req, const char *name)
+{
+	int twice;
+
+	return find_field(req, name, &twice) != NULL;
 }
 
 /* Reads the fields about the body: no Transfer-Encoding; Content-Length, digits only, at most
@@ -277,15 +329,18 @@ static int reserve_body(struct request *req)
 int request_read_body(int fd, struct request *req, long long deadline_ms)
 {
 	static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	int status = parse_content_length(req);
+	int status;
 
-	if (status != 0 || (status = reserve_body(req)) != 0)
+	req->request_end = 0; /* Until the whole body is in, this request's end is in doubt. */
+	if ((status = parse_content_length(req)) != 0 || (status = reserve_body(req)) != 0)
 		return status;
-	/* The head's last read may have brought the start of the body with it. */
+	/* The head's last read may have brought the start of the body with it - and, from a client
+	 * that pipelines, the start of the next request after it. */
 	size_t early = req->head_filled - req->head_len;
 	req->body_len = early < req->content_length ? early : req->content_length;
 	if (req->body_len > 0)
 		memcpy(req->body, req->head + req->head_len, req->body_len);
+	size_t end = req->head_len + req->body_len; /* The rest is read into body: never past it. */
 	if (req->expect_continue && req->body_len < req->content_length &&
 	    net_write_all(fd, go_on, sizeof go_on - 1) == -1)
 		return -1;
@@ -296,6 +351,7 @@ int request_read_body(int fd, struct request *req, long long deadline_ms)
 			return read_failed(n);
 		req->body_len += (size_t)n;
 	}
+	req->request_end = end;
 	return 0;
 }
 
@@ -349,4 +405,31 @@ int request_read_job_or_status(int fd, struct request *req, int timeout_ms, uint
 		return strcmp(req->method, "GET") == 0 ? 0 : 405;
 	}
 	return read_new_job(fd, req, deadline);
+}
+
+/* ---- Keep-alive: the next request on the same connection ---- */
+
+int request_keep_alive(const struct request *req)
+{
+	return req->keep_alive && req->request_end > 0;
+}
+
+void request_next(struct request *req)
+{
+	size_t next = 0;
+
+	/* Only bytes past a known end are the next request's; after a refusal the caller closes. */
+	if (req->request_end > 0 && req->request_end < req->head_filled) {
+		next = req->head_filled - req->request_end;
+		memmove(req->head, req->head + req->request_end, next);
+	}
+	request_clear(req);
+	req->carried = next;
+}
+
+int request_wait_next(int fd, struct request *req, int idle_ms)
+{
+	if (req->carried > 0)
+		return 1; /* Pipelined: the next request has already begun. */
+	return net_wait_readable_or_stop(fd, req->stop_fd, now_ms() + idle_ms) == 1;
 }

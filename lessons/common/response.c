@@ -45,18 +45,27 @@ static void format_date(char *buf, size_t size)
 
 int response_send(int fd, int status, const char *extra_headers, const void *body, size_t len)
 {
+	return response_send_conn(fd, status, extra_headers, body, len, 0);
+}
+
+int response_send_conn(int fd, int status, const char *extra_headers, const void *body, size_t len,
+                       int keep_alive)
+{
 	char head[512];
 	char date[64];
 
 	format_date(date, sizeof date);
+	/* "keep-alive" is what an HTTP/1.0 client needs to hear (RFC 9112 section 9.3); an HTTP/1.1
+	 * client keeps the connection anyway unless it hears "close". nginx says it to both. */
 	int n = snprintf(head, sizeof head,
 	                 "HTTP/1.1 %d %s\r\n"
 	                 "Date: %s\r\n"
 	                 "Content-Length: %zu\r\n"
-	                 "Connection: close\r\n"
+	                 "Connection: %s\r\n"
 	                 "%s"
 	                 "\r\n",
 	                 status, http_reason(status), date, len,
+	                 keep_alive ? "keep-alive" : "close",
 	                 extra_headers != NULL ? extra_headers : "");
 	if (n < 0 || (size_t)n >= sizeof head) {
 		fprintf(stderr, "response head for %d does not fit %zu bytes\n", status,
@@ -75,10 +84,15 @@ int response_send_accepted(int fd)
 
 int response_send_accepted_at(int fd, uint64_t id)
 {
+	return response_send_accepted_at_conn(fd, id, 0);
+}
+
+int response_send_accepted_at_conn(int fd, uint64_t id, int keep_alive)
+{
 	char location[64];
 
 	snprintf(location, sizeof location, "Location: /jobs/%" PRIu64 "\r\n", id);
-	return response_send(fd, 202, location, NULL, 0);
+	return response_send_conn(fd, 202, location, NULL, 0, keep_alive);
 }
 
 int response_send_result(int fd, const struct job_result *result)
@@ -90,31 +104,48 @@ int response_send_result(int fd, const struct job_result *result)
 }
 
 /* The error response itself; extra holds the header lines that go with this status. */
-static int send_error(int fd, int status, const char *extra)
+static int send_error(int fd, int status, const char *extra, int keep_alive)
 {
 	char body[64];
 	int n = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
 
-	return response_send(fd, status, extra, body, (size_t)n);
+	return response_send_conn(fd, status, extra, body, (size_t)n, keep_alive);
+}
+
+/* response_send_error(), with the methods a 405 names and the Connection field to send. */
+static int send_error_allowing(int fd, int status, const char *allow, int keep_alive)
+{
+	char extra[96];
+
+	if (status < 0)
+		return -1;
+	if (status == 405) {
+		snprintf(extra, sizeof extra, "Content-Type: text/plain\r\nAllow: %s\r\n", allow);
+		return send_error(fd, status, extra, keep_alive);
+	}
+	if (status == 503)
+		return send_error(fd, status, "Content-Type: text/plain\r\nRetry-After: 1\r\n",
+		                  keep_alive);
+	return send_error(fd, status, "Content-Type: text/plain\r\n", keep_alive);
 }
 
 int response_send_error(int fd, int status)
 {
-	if (status < 0)
-		return -1;
-	if (status == 405)
-		return send_error(fd, status, "Content-Type: text/plain\r\nAllow: POST\r\n");
-	if (status == 503)
-		return send_error(fd, status, "Content-Type: text/plain\r\nRetry-After: 1\r\n");
-	return send_error(fd, status, "Content-Type: text/plain\r\n");
+	return response_send_error_conn(fd, status, 0);
+}
+
+int response_send_error_conn(int fd, int status, int keep_alive)
+{
+	return send_error_allowing(fd, status, "POST", keep_alive);
 }
 
 int response_send_request_error(int fd, int status, const struct request *req)
 {
-	char extra[96];
+	return response_send_request_error_conn(fd, status, req, 0);
+}
 
-	if (status != 405 || req->allow == NULL)
-		return response_send_error(fd, status);
-	snprintf(extra, sizeof extra, "Content-Type: text/plain\r\nAllow: %s\r\n", req->allow);
-	return send_error(fd, status, extra);
+int response_send_request_error_conn(int fd, int status, const struct request *req, int keep_alive)
+{
+	return send_error_allowing(fd, status, req->allow != NULL ? req->allow : "POST",
+	                           keep_alive);
 }

@@ -86,19 +86,23 @@ int table_lookup(uint64_t id, struct job_status *copy)
 /* Answers GET /jobs/ID from a copy of the job's row. */
 void send_status(int connfd, uint64_t id)
 {
+	send_status_conn(connfd, id, 0);
+}
+
+int send_status_conn(int connfd, uint64_t id, int keep_alive)
+{
 	struct job_status row;
 	char body[160];
 	int n;
 
-	if (table_lookup(id, &row) == -1) {
-		response_send_error(connfd, 404);
-		return;
-	}
+	if (table_lookup(id, &row) == -1)
+		return response_send_error_conn(connfd, 404, keep_alive);
 	n = snprintf(body, sizeof body, "{\"id\":%" PRIu64 ",\"state\":\"%s\",\"length\":%zu",
 	             row.id, state_names[row.state], row.len);
 	if (row.state == JOB_DONE)
 		n += snprintf(body + n, sizeof body - (size_t)n, ",\"checksum\":\"%016" PRIx64 "\"",
 		              row.checksum);
 	n += snprintf(body + n, sizeof body - (size_t)n, "}\n");
-	response_send(connfd, 200, "Content-Type: application/json\r\n", body, (size_t)n);
+	return response_send_conn(connfd, 200, "Content-Type: application/json\r\n", body,
+	                          (size_t)n, keep_alive);
 }

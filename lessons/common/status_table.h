@@ -48,4 +48,8 @@ int table_lookup(uint64_t id, struct job_status *copy);
 /* Answers GET /jobs/ID on connfd: 200 with the row as JSON, or 404. */
 void send_status(int connfd, uint64_t id);
 
+/* From lesson 09 on: send_status() on a connection that may stay open; keep_alive chooses the
+ * Connection field, as response.h's _conn functions do. Returns 0, or -1 if the client is gone. */
+int send_status_conn(int connfd, uint64_t id, int keep_alive);
+
 #endif
