@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The kit's own test: every broken variant of lessons 04 to 07 is caught, every run, by its
+# The kit's own test: every broken variant of lessons 04 to 08 is caught, every run, by its
 # lesson's check and by the valgrind tools that can see it (tests/broken.bash says how).
 
 load helpers
@@ -19,4 +19,12 @@ load broken
 
 @test "broken/07-a is caught by lesson 07's check, and by memcheck" {
 	check_variant 07-a
+}
+
+@test "broken/08-a is caught by lesson 08's check, and by helgrind" {
+	check_variant 08-a
+}
+
+@test "broken/08-b is caught by lesson 08's check, and by memcheck" {
+	check_variant 08-b
 }
