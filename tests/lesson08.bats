@@ -176,6 +176,27 @@ free slot" || return 1
 		fail "a 503 must say when to come back (Retry-After); it was:" "$refusal" || return 1
 	[[ ! -s $EVENTS ]] || fail "the 503 came only after a held connection had ended:" "$(events)" \
 		"the refusal must not wait for a slot to be free" || return 1
+	# A refused client that keeps its side open holds nobody either: the accept loop closes a
+	# refusal at once and never lingers on it. So one byte that the client sends after its 503
+	# meets a closed socket, which answers with a reset (hclient exits 4).
+	local late=$BATS_TEST_TMPDIR/late refused status=0 deadline=$((SECONDS + 10))
+	mkfifo "$late"
+	"$HCLIENT" post "$PORT" --size 1 --seed 43 --expect 503 --linger-open "$late" \
+		>"$BATS_TEST_TMPDIR/refused.out" 2>"$BATS_TEST_TMPDIR/refused.err" 3>&- &
+	refused=$!
+	client_started "$refused"
+	until grep -qx answered "$BATS_TEST_TMPDIR/refused.out" 2>/dev/null || ! kill -0 "$refused" 2>/dev/null; do
+		((SECONDS < deadline)) || fail "a third client got no 503 within 10 s" || return 1
+		sleep 0.01
+	done
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	! kill -0 "$refused" 2>/dev/null || timeout 5 bash -c 'echo go >"$1"' _ "$late"
+	wait "$refused" || status=$?
+	((status == 4)) || fail "a refused client kept its side open after its 503 and then sent one more byte," \
+		"and the server read it instead of answering with a reset: the accept loop lingered on the" \
+		"refused connection (conn_close_lingering()), and while it lingers - up to 2 s - it" \
+		"accepts nobody. A refusal closes at once: conn_close_at_once()." \
+		"the client said:" "$(cat "$BATS_TEST_TMPDIR/refused.out" "$BATS_TEST_TMPDIR/refused.err")" || return 1
 	# The held clients go; their threads see EOF, close, and give their slots back.
 	kill "$held"
 	wait "$held" 2>/dev/null || true
