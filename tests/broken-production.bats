@@ -21,6 +21,14 @@ load broken
 	check_variant 07-a
 }
 
+@test "broken/08-a is caught by lesson 08's check, and by helgrind" {
+	check_variant 08-a
+}
+
+@test "broken/08-b is caught by lesson 08's check, and by memcheck" {
+	check_variant 08-b
+}
+
 @test "broken/09-a is caught by lesson 09's check, and by memcheck" {
 	check_variant 09-a
 }

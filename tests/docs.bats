@@ -56,7 +56,7 @@ doc_files() {
 	grep -qx 'tests/tools/install && make demo' "$KIT/README.md" ||
 		fail "the README's first command should be 'tests/tools/install && make demo'"
 	grep -qx 'make check' "$KIT/README.md" || fail "the README's second command should be 'make check'"
-	grep -qx 'tests/tools/install' "$KIT/.ci/run" || fail ".ci/run should install with tests/tools/install"
+	grep -qxE 'tests/tools/install( --extras)?' "$KIT/.ci/run" || fail ".ci/run should install with tests/tools/install (the README's script)"
 	grep -qx 'make check' "$KIT/.ci/run" || fail ".ci/run should run the README's test command, make check"
 }
 

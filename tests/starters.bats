@@ -15,6 +15,7 @@ STARTER_FAILS=(
 	"05: SIGTERM with 55 jobs queued or running: every 202'd job is logged once, exit 0"
 	"06: the 202 says Location: /jobs/ID; GET there reports queued, then done with the checksum"
 	"07: a job is in the journal before its 202"
+	"08: a normal client's 202 comes before any idle or trickling client is timed out"
 )
 
 # One bats run, every lesson file against the pristine starters, and only the tests above; each
@@ -81,4 +82,8 @@ starter_fails() {
 
 @test "the lesson 07 starter, as shipped, fails lesson 07's check" {
 	starter_fails 07
+}
+
+@test "the lesson 08 starter, as shipped, fails lesson 08's check" {
+	starter_fails 08
 }
