@@ -45,31 +45,40 @@ static void *connection_main(void *arg)
 	return NULL;
 }
 
+/* Gives connfd to a new connection thread. Returns 0, or -1 - and then connfd is still ours. */
+static int start_connection(struct server *srv, int connfd, connection_serve_fn *serve)
+{
+	struct connection *conn = malloc(sizeof *conn);
+
+	if (conn == NULL) {
+		fprintf(stderr, "malloc connection: %s\n", strerror(errno));
+		return -1;
+	}
+	conn->srv = srv;
+	conn->connfd = connfd;
+	conn->serve = serve;
+	request_init(&conn->req);
+	/* At a stop, the reader stops waiting for the client. */
+	conn->req.stop_fd = srv->stop_fd;
+	if (thread_start_detached(connection_main, conn, "connection") == -1) {
+		free(conn); /* No thread: still ours. */
+		return -1;
+	}
+	return 0; /* The thread owns conn and connfd now. */
+}
+
 void connections_hand_over(struct server *srv, int connfd, connection_serve_fn *serve)
 {
-	struct connection *conn;
 	int room;
 
 	pthread_mutex_lock(&connections.lock);
 	if ((room = connections.open < srv->opt.connections))
 		connections.open++;
 	pthread_mutex_unlock(&connections.lock);
-	if (room) {
-		if ((conn = malloc(sizeof *conn)) != NULL) {
-			conn->srv = srv;
-			conn->connfd = connfd;
-			conn->serve = serve;
-			request_init(&conn->req);
-			conn->req.stop_fd =
-			        srv->stop_fd; /* At a stop, stop waiting for the client. */
-			if (thread_start_detached(connection_main, conn, "connection") == 0)
-				return; /* The thread owns conn and connfd now. */
-			free(conn);     /* No thread: still ours. */
-		} else {
-			fprintf(stderr, "malloc connection: %s\n", strerror(errno));
-		}
-		connection_closed();
-	}
+	if (room && start_connection(srv, connfd, serve) == 0)
+		return;
+	if (room)
+		connection_closed(); /* Gives back the place it took. */
 	/* A new socket's send buffer is empty, so this short answer never waits for the client. */
 	response_send_error(connfd, 503);
 	conn_close_at_once(connfd);
