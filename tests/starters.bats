@@ -16,6 +16,7 @@ STARTER_FAILS=(
 	"06: the 202 says Location: /jobs/ID; GET there reports queued, then done with the checksum"
 	"07: a job is in the journal before its 202"
 	"08: a normal client's 202 comes before any idle or trickling client is timed out"
+	"09: two jobs on one connection get two 202s, and each logs its own bytes"
 )
 
 # One bats run, every lesson file against the pristine starters, and only the tests above; each
@@ -86,4 +87,8 @@ starter_fails() {
 
 @test "the lesson 08 starter, as shipped, fails lesson 08's check" {
 	starter_fails 08
+}
+
+@test "the lesson 09 starter, as shipped, fails lesson 09's check" {
+	starter_fails 09
 }

@@ -9,7 +9,8 @@
  *   hclient post PORT [--size N] [--seed S] [--extra N] [--continue] [--hold FIFO]
  *                     [--hold-after N] [--linger-open FIFO] [--expect STATUS]
  *                     [--response FILE] [--content-length N]
- *       Sends one job. --extra N sends N more bytes after the body, all before reading.
+ *       Sends one job, with "Connection: close": one request on the connection, whatever
+ *       the lesson. --extra N sends N more bytes after the body, all before reading.
  *       --content-length N announces N bytes instead of --size (for a refused body: 413).
  *       --continue sends "Expect: 100-continue" and waits for "100 Continue", prints
  *       "continue". --hold FIFO then prints "held" and reads one byte from FIFO before it
@@ -32,13 +33,26 @@
  *   hclient latency PORT COUNT [--size N]
  *       Sends COUNT jobs one after another, each on a new connection; each must be answered
  *       202, or 503 with Retry-After. Prints "p50 X p99 Y max Z ms (COUNT jobs, R refused)".
+ *   hclient pipeline PORT COUNT SEED [--one-write] [--close] [--http10] [--closes-after N]
+ *                    [--idle] [--mixed] [--max-size N]
+ *       Sends COUNT jobs on one connection (lesson 09, keep-alive), with random bodies of up
+ *       to --max-size bytes (default 512) made from SEED: each after the answer to the one
+ *       before, or, with --one-write, all of them pipelined in one write(). Every answer must
+ *       come in order, framed by Content-Length, and keep the connection (no "Connection:
+ *       close"; with --http10, "Connection: keep-alive"). Prints "<length> <checksum>" for each
+ *       job as its 202 arrives. --http10 sends HTTP/1.0 requests that ask for keep-alive.
+ *       --close: the last request asks to close (HTTP/1.1 "Connection: close"; HTTP/1.0 without
+ *       keep-alive). --closes-after N: answer N must say "Connection: close" and the connection
+ *       must end there (default: the last with --close, else none); a request sent after it
+ *       must get no answer. --idle: after the last answer, the server must close the idle
+ *       connection without a word. --mixed: every fourth request is a GET that must get 404.
  *   hclient fnv1a
  *       Prints the FNV-1a checksum of standard input.
  *   hclient pending < FIFO
  *       Prints how many bytes wait unread in the pipe or FIFO on standard input (the gate).
  *
- * jobs, post, load and latency take --timeout-ms MS, the longest wait for a response (default
- * 10000).
+ * jobs, post, load, latency and pipeline take --timeout-ms MS, the longest wait for a response
+ * (default 10000; pipeline's is for all of its answers together).
  *
  * Exit status: 0 when every response had the expected status and complete framing; 3 when no
  * complete response came within --timeout-ms; 4 when the server reset the connection before the
@@ -101,6 +115,9 @@ static void usage(void)
 	        "       hclient hold PORT N [--trickle MS] [--events FILE] [--label L]\n"
 	        "                           [--timeout-ms MS]\n"
 	        "       hclient latency PORT COUNT [--size N] [--timeout-ms MS]\n"
+	        "       hclient pipeline PORT COUNT SEED [--one-write] [--close] [--http10]\n"
+	        "                        [--closes-after N] [--idle] [--mixed] [--max-size N]\n"
+	        "                        [--timeout-ms MS]\n"
 	        "       hclient fnv1a < FILE\n"
 	        "       hclient pending < FIFO\n");
 	exit(2);
@@ -349,11 +366,11 @@ static int post_one(struct post *p)
 	char why[128];
 	unsigned char *body = make_body(p->seed, p->size);
 	int fd = connect_loopback(p->port);
-	int n = snprintf(
-	        head, sizeof head,
-	        "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %zu\r\n%s\r\n",
-	        p->port, p->content_length >= 0 ? (size_t)p->content_length : p->size,
-	        p->expect_continue ? "Expect: 100-continue\r\n" : "");
+	int n = snprintf(head, sizeof head,
+	                 "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %zu\r\n"
+	                 "Connection: close\r\n%s\r\n",
+	                 p->port, p->content_length >= 0 ? (size_t)p->content_length : p->size,
+	                 p->expect_continue ? "Expect: 100-continue\r\n" : "");
 	int failed = 1;
 	int timed_out = 0, reset = 0;
 	const char *wrong = NULL;
@@ -824,6 +841,348 @@ static int run_hold(int argc, char **argv)
 	return status;
 }
 
+/* ---- pipeline: many requests on one connection (lesson 09, keep-alive) ---- */
+
+/* A pipeline run: COUNT requests on one connection, and what the answers must say. */
+struct pipeline {
+	int port;
+	unsigned long count;
+	uint64_t seed;
+	size_t max_size;
+	int one_write;              /* every request in one write(), before reading any answer */
+	int close_last;             /* the last request asks the server to close */
+	int http10;                 /* HTTP/1.0 requests, which ask for keep-alive */
+	int idle;                   /* after the last answer, wait for the server to close */
+	int mixed;                  /* every fourth request is a GET that must get 404 */
+	unsigned long closes_after; /* the answer after which the server must close; 0: none */
+	int timeout_ms;
+	char args[160]; /* the options, for the command that sends the same requests again */
+};
+
+/* One request of the run: its bytes, head and body together, and the answer it must get. */
+struct pipelined {
+	unsigned char *bytes;
+	size_t len;
+	const unsigned char *body; /* the body's size bytes, in bytes */
+	size_t size;
+	int expect;
+};
+
+/* The answers as they arrive, and the bytes of the next one already read. */
+struct answers {
+	char buf[RESPONSE_MAX];
+	size_t have;
+	long long deadline;
+};
+
+/* Request i of the run (from 0): a job with a random body, or, with --mixed, every fourth a GET
+ * of a job or a path the server does not know. */
+static void pipelined_make(const struct pipeline *pl, unsigned long i, uint64_t *sizes,
+                           struct pipelined *r)
+{
+	int last = i + 1 == pl->count;
+	const char *version = pl->http10 ? "HTTP/1.0" : "HTTP/1.1";
+	const char *connection = "";
+	char head[256];
+	unsigned char *body = NULL;
+	int n;
+
+	if (last && pl->close_last)
+		connection = pl->http10 ? "" : "Connection: close\r\n";
+	else if (pl->http10)
+		connection = "Connection: Keep-Alive\r\n"; /* as ApacheBench spells it */
+	r->size = 0;
+	if (pl->mixed && i % 4 == 3) {
+		r->expect = 404;
+		n = snprintf(head, sizeof head, "GET %s %s\r\nHost: x\r\n%s\r\n",
+		             i % 8 == 3 ? "/jobs/999999999" : "/nope", version, connection);
+	} else {
+		r->expect = 202;
+		r->size = 1 + (size_t)(next_random(sizes) % pl->max_size);
+		body = make_body(pl->seed + i, r->size);
+		n = snprintf(head, sizeof head,
+		             "POST /jobs %s\r\nHost: x\r\nContent-Length: %zu\r\n%s\r\n", version,
+		             r->size, connection);
+	}
+	/* Head and body in one buffer, sent with one write(): two small writes in a row would wait
+	 * for each other (Nagle's algorithm) as long as the server delays its ACK. */
+	r->len = (size_t)n + r->size;
+	if ((r->bytes = malloc(r->len)) == NULL) {
+		perror("malloc");
+		exit(1);
+	}
+	memcpy(r->bytes, head, (size_t)n);
+	if (body != NULL)
+		memcpy(r->bytes + n, body, r->size);
+	r->body = r->bytes + n;
+	free(body);
+}
+
+/* Reads until the answers buffer holds at least want bytes. Returns 0; 1 at EOF; 3 when the
+ * deadline passed; 4 after a reset. */
+static int answers_fill(int fd, struct answers *a, size_t want)
+{
+	while (a->have < want) {
+		int ready = net_wait_readable(fd, a->deadline);
+		if (ready != 1)
+			return 3;
+		ssize_t n = recv(fd, a->buf + a->have, sizeof a->buf - 1 - a->have, 0);
+		if (n == 0)
+			return 1;
+		if (n == -1 && errno != EINTR)
+			return errno == ECONNRESET ? 4 : 1;
+		if (n > 0)
+			a->have += (size_t)n;
+		a->buf[a->have] = '\0';
+		if (a->have == sizeof a->buf - 1)
+			return 1;
+	}
+	return 0;
+}
+
+/* The value of header field name in the head that ends at end, or NULL. */
+static const char *answer_field(const char *head, const char *end, const char *name)
+{
+	const char *field = strcasestr(head, name);
+
+	return field != NULL && field < end ? field + strlen(name) : NULL;
+}
+
+/* Checks answer k (from 1) against request r, once it is whole; prints its job's line. Returns
+ * NULL, or what is wrong, in words (why holds it). */
+static const char *answer_check(const struct pipeline *pl, struct answers *a, unsigned long k,
+                                const struct pipelined *r, uint64_t *last_id, char *why, size_t n)
+{
+	const char *end = strstr(a->buf, "\r\n\r\n");
+	const char *connection = answer_field(a->buf, end, "\r\nConnection:");
+	const char *location = answer_field(a->buf, end, "\r\nLocation: /jobs/");
+	int status = 0, closes = k == pl->closes_after;
+	uint64_t id;
+
+	if (sscanf(a->buf, "HTTP/1.1 %d", &status) != 1 || status != r->expect) {
+		snprintf(why, n, "expected status %d, got '%.40s'", r->expect, a->buf);
+		return why;
+	}
+	if (connection == NULL)
+		return "it has no Connection field: the client cannot tell whether the connection "
+		       "stays open";
+	connection += strspn(connection, " ");
+	if (closes && strncasecmp(connection, "close\r", 6) != 0)
+		return "it does not say Connection: close, though the server must close after it";
+	if (!closes && strncasecmp(connection, "close\r", 6) == 0)
+		return "it says Connection: close, though the client asked to keep the connection";
+	if (!closes && pl->http10 && strncasecmp(connection, "keep-alive\r", 11) != 0)
+		return "an HTTP/1.0 client that asked for keep-alive must be told Connection: "
+		       "keep-alive, or it closes";
+	if (r->expect == 202) {
+		if (location == NULL || sscanf(location, "%" SCNu64, &id) != 1)
+			return "a 202 must say Location: /jobs/ID";
+		if (id <= *last_id) {
+			snprintf(why, n,
+			         "it is the answer to job %" PRIu64
+			         ", which came after job %" PRIu64
+			         ": the answers must come in the order of the requests",
+			         id, *last_id);
+			return why;
+		}
+		*last_id = id;
+		printf("%zu %016" PRIx64 "\n", r->size, fnv1a64(r->body, r->size));
+		fflush(stdout);
+	}
+	return NULL;
+}
+
+/* Reads answer k (from 1) to request r and checks it. Returns 0, or 1, 3 or 4 as post_one(). */
+static int answer_read(const struct pipeline *pl, int fd, struct answers *a, unsigned long k,
+                       const struct pipelined *r, uint64_t *last_id)
+{
+	char why[160];
+	const char *end, *cl, *wrong = NULL;
+	int got;
+
+	while ((end = strstr(a->buf, "\r\n\r\n")) == NULL) {
+		if ((got = answers_fill(fd, a, a->have + 1)) != 0)
+			goto failed;
+	}
+	if ((cl = answer_field(a->buf, end, "\r\nContent-Length:")) == NULL) {
+		wrong = "it has no Content-Length: on a connection that stays open, the client "
+		        "cannot tell where this answer ends and the next begins";
+		goto wrong;
+	}
+	size_t whole = (size_t)(end + 4 - a->buf) + strtoul(cl, NULL, 10);
+	if ((got = answers_fill(fd, a, whole)) != 0)
+		goto failed;
+	if ((wrong = answer_check(pl, a, k, r, last_id, why, sizeof why)) != NULL)
+		goto wrong;
+	a->have -= whole;
+	memmove(a->buf, a->buf + whole, a->have + 1);
+	return 0;
+failed:
+	if (got == 3)
+		fprintf(stderr, "answer %lu of %lu: none came within %d ms\n", k, pl->count,
+		        pl->timeout_ms);
+	else if (got == 4)
+		fprintf(stderr, "answer %lu of %lu: the server reset the connection first\n", k,
+		        pl->count);
+	else
+		fprintf(stderr,
+		        "answer %lu of %lu: the server closed the connection %s (it answered %lu "
+		        "request(s) of %lu)\n",
+		        k, pl->count, a->have > 0 ? "half-way through it" : "instead", k - 1,
+		        pl->count);
+	if (a->have > 0)
+		fprintf(stderr, "  what came of it:\n%.400s\n", a->buf);
+	return got == 1 ? 1 : got;
+wrong:
+	fprintf(stderr, "answer %lu of %lu (to a %s): %s\n  the answer was:\n%.400s\n", k,
+	        pl->count, r->expect == 202 ? "job" : "GET", wrong, a->buf);
+	return 1;
+}
+
+/* After the last answer the run expects. With a close expected: the connection ends, and a
+ * request sent after the close (a probe) gets no answer. With --idle: the server closes the
+ * idle connection without an answer. Returns 0, or 1 or 3. */
+static int pipeline_end(const struct pipeline *pl, int fd, struct answers *a, int sent_more)
+{
+	static const char probe[] = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+	int got;
+
+	if (pl->closes_after == 0 && !pl->idle)
+		return 0;
+	/* Nothing follows the close in the stream yet: a probe shows whether the server still
+	 * reads and answers. Its send may fail once the server has closed; that is fine. */
+	if (pl->closes_after != 0 && !sent_more)
+		send(fd, probe, sizeof probe - 1, MSG_NOSIGNAL);
+	got = a->have > 0 ? 0 : answers_fill(fd, a, 1);
+	if (got == 1 && a->have == 0)
+		return 0; /* EOF, and nothing before it. */
+	if (got == 4 && a->have == 0)
+		return 0; /* Closed; the reset answers the probe's bytes. */
+	if (got == 3) {
+		fprintf(stderr, "after answer %lu the server %s within %d ms\n",
+		        pl->closes_after ? pl->closes_after : pl->count,
+		        pl->closes_after
+		                ? "said Connection: close, but did not close the connection"
+		                : "did not close the idle connection",
+		        pl->timeout_ms);
+		return 3;
+	}
+	fprintf(stderr, "after answer %lu the server sent more, where it should have %s:\n%.400s\n",
+	        pl->closes_after ? pl->closes_after : pl->count,
+	        pl->closes_after ? "closed the connection (it said Connection: close)"
+	                         : "closed the idle connection without an answer",
+	        a->buf);
+	return 1;
+}
+
+/* Sends the run's requests and checks every answer. Returns 0, 1, 3 or 4. */
+static int pipeline_run(const struct pipeline *pl, int fd, struct pipelined *reqs)
+{
+	struct answers *a = calloc(1, sizeof *a);
+	unsigned long answers = pl->closes_after ? pl->closes_after : pl->count;
+	uint64_t last_id = 0;
+	int status = 0;
+
+	if (a == NULL) {
+		perror("calloc");
+		exit(1);
+	}
+	a->deadline = now_ms() + pl->timeout_ms;
+	if (pl->one_write) {
+		size_t total = 0;
+		for (unsigned long i = 0; i < pl->count; i++)
+			total += reqs[i].len;
+		unsigned char *all = malloc(total), *p = all;
+		if (all == NULL) {
+			perror("malloc");
+			exit(1);
+		}
+		for (unsigned long i = 0; i < pl->count; i++) {
+			memcpy(p, reqs[i].bytes, reqs[i].len);
+			p += reqs[i].len;
+		}
+		/* One send(): the requests arrive together, and the server reads them in one go. */
+		if (net_write_all(fd, all, total) == -1)
+			status = errno == ECONNRESET || errno == EPIPE ? 4 : 1;
+		free(all);
+	}
+	for (unsigned long k = 1; status == 0 && k <= answers; k++) {
+		const struct pipelined *r = &reqs[k - 1];
+		if (!pl->one_write && net_write_all(fd, r->bytes, r->len) == -1) {
+			fprintf(stderr, "request %lu of %lu: the connection was closed under it\n",
+			        k, pl->count);
+			status = 1;
+			break;
+		}
+		status = answer_read(pl, fd, a, k, r, &last_id);
+	}
+	if (status == 0)
+		status = pipeline_end(pl, fd, a, pl->one_write && answers < pl->count);
+	free(a);
+	return status;
+}
+
+static int run_pipeline(int argc, char **argv)
+{
+	struct pipeline pl = {.max_size = 512, .timeout_ms = RESPONSE_TIMEOUT_MS};
+	long closes_after = -1;
+	size_t used = 0;
+
+	pl.port = (int)number(argv[2]);
+	pl.count = number(argv[3]);
+	pl.seed = number(argv[4]);
+	for (int i = 5; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(argv[i], "--one-write") == 0)
+			pl.one_write = 1;
+		else if (strcmp(argv[i], "--close") == 0)
+			pl.close_last = 1;
+		else if (strcmp(argv[i], "--http10") == 0)
+			pl.http10 = 1;
+		else if (strcmp(argv[i], "--idle") == 0)
+			pl.idle = 1;
+		else if (strcmp(argv[i], "--mixed") == 0)
+			pl.mixed = 1;
+		else if (strcmp(argv[i], "--closes-after") == 0 && v != NULL && ++i)
+			closes_after = (long)number(v);
+		else if (strcmp(argv[i], "--max-size") == 0 && v != NULL && ++i)
+			pl.max_size = number(v);
+		else if (strcmp(argv[i], "--timeout-ms") == 0 && v != NULL && ++i)
+			pl.timeout_ms = (int)number(v);
+		else
+			usage();
+	}
+	for (int i = 5; i < argc && used < sizeof pl.args; i++)
+		used += (size_t)snprintf(pl.args + used, sizeof pl.args - used, " %s", argv[i]);
+	if (pl.count < 1 || pl.count > 1000 || pl.max_size < 1)
+		usage();
+	pl.closes_after = closes_after >= 0 ? (unsigned long)closes_after
+	                  : pl.close_last   ? pl.count
+	                                    : 0;
+	if (pl.closes_after > pl.count)
+		usage();
+
+	struct pipelined *reqs = calloc(pl.count, sizeof *reqs);
+	uint64_t sizes = pl.seed * 0x9e3779b97f4a7c15ULL + 2;
+	if (reqs == NULL) {
+		perror("calloc");
+		return 1;
+	}
+	for (unsigned long i = 0; i < pl.count; i++)
+		pipelined_make(&pl, i, &sizes, &reqs[i]);
+	int fd = connect_loopback(pl.port);
+	int status = pipeline_run(&pl, fd, reqs);
+	if (status != 0)
+		fprintf(stderr,
+		        "  reproduce: build/tests/hclient pipeline PORT %lu %" PRIu64 "%s\n",
+		        pl.count, pl.seed, pl.args);
+	close(fd);
+	for (unsigned long i = 0; i < pl.count; i++)
+		free(reqs[i].bytes);
+	free(reqs);
+	return status;
+}
+
 static int run_fnv1a(void)
 {
 	unsigned char buf[65536];
@@ -864,6 +1223,8 @@ int main(int argc, char **argv)
 		return run_jobs(argc, argv);
 	if (argc >= 5 && strcmp(argv[1], "load") == 0)
 		return run_load(argc, argv);
+	if (argc >= 5 && strcmp(argv[1], "pipeline") == 0)
+		return run_pipeline(argc, argv);
 	if (argc >= 4 && strcmp(argv[1], "hold") == 0)
 		return run_hold(argc, argv);
 	if (argc >= 4 && strcmp(argv[1], "latency") == 0)
