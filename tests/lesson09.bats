@@ -16,6 +16,7 @@ setup() {
 	use_server 09-keep-alive
 	JOURNAL=$BATS_TEST_TMPDIR/journal
 	# contract_limits: the request pipelined behind a job is a job of its own here.
+	# shellcheck disable=SC2034 # contract.bash reads it
 	KEEP_ALIVE=1
 }
 
