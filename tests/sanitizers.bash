@@ -9,7 +9,7 @@
 # sanitizer build is slow to start and the scenarios cover the same core paths as the rest. The
 # two clients at the gate run for lesson 03 only: from lesson 04 on, overload, shutdown, status
 # and replay hand many more jobs from the accept loop to the workers.
-SANITIZED_TESTS='answers 200 only|answers 202 before|03: each job logs the bytes its own client sent|503 with Retry-After|55 jobs|queued, then done|kill -9 with|08: SIGTERM with idle|08: each connection reads'
+SANITIZED_TESTS='answers 200 only|answers 202 before|03: each job logs the bytes its own client sent|503 with Retry-After|55 jobs|queued, then done|kill -9 with|08: SIGTERM with idle|08: each connection reads|09: pipelined in one write|09: SIGTERM with idle keep-alive'
 
 # references_pass BUILD NN...: the references of lessons NN..., built under build/BUILD/, pass
 # their lessons' sanitized tests - in one bats run, with SERVERS_DIR pointing at that build. A
