@@ -24,9 +24,10 @@
  * only if the client wants it and the reader knows where this request ended.
  *
  * A struct request is reused: the next request_read_*() overwrites it. Once you call
- * request_clear(req) or request_next(req), nothing may read req->body again - copy what must
- * outlive the request before that. (Under valgrind, both make the body unreadable, so memcheck
- * reports any late reader, just as it would report a read of freed memory.)
+ * request_clear(req), nothing may read req->body again - copy what must outlive the request
+ * before that. request_next(req) clears it as well. (Under valgrind, request_clear makes the
+ * body unreadable, so memcheck reports any late reader, just as it would report a read of freed
+ * memory.)
  */
 #ifndef HANDOFF_REQUEST_H
 #define HANDOFF_REQUEST_H
