@@ -89,7 +89,7 @@ static size_t send_client_bytes(int fd, const uint8_t *bytes, size_t len)
  * strings or lengths within a buffer still are. */
 static void check_any(int status, int stopped, const uint8_t *client, size_t len)
 {
-	static const int documented[] = {-1, 0, 400, 404, 405, 411, 413, 431, 501, 503, 505};
+	static const int documented[] = {-1, 0, 400, 404, 405, 411, 413, 417, 431, 501, 503, 505};
 	size_t i = 0;
 
 	while (i < sizeof documented / sizeof documented[0] && documented[i] != status)
