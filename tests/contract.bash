@@ -335,3 +335,64 @@ assert_lingering_close() {
 	exec {fd}<&-
 	((sent == 0))
 }
+
+# ---- From lesson 08 on: threads of the server, and clients that signal where they are ----
+
+# How many threads of the server are named $1 (pthread_setname_np(); Linux shows the name in
+# /proc/PID/task/TID/comm). The server's own process is timeout's child, as in server_process.
+server_threads_named() {
+	local pid task name count=0
+	pid=$(pgrep -P "$SERVER_PID") || fail "the server is not running" || return 1
+	for task in "/proc/$pid/task/"*/comm; do
+		read -r name <"$task" 2>/dev/null && [[ $name == "$1" ]] && count=$((count + 1))
+	done
+	echo "$count"
+}
+
+# wait_for_threads NAME COUNT: waits, at most 10 s, until exactly COUNT threads of the server are
+# named NAME. Polls: a thread that ends tells nobody. Fails at once if the server dies.
+wait_for_threads() {
+	local count deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)); do
+		if ! server_alive; then
+			server_wait
+			fail "the server $(describe_exit "$SERVER_STATUS") while the test waited for $2" \
+				"thread(s) named '$1';" "its stderr:" "$(cat "$SERVER_ERR")"
+			return 1
+		fi
+		count=$(server_threads_named "$1") || return 1
+		((count == $2)) && return 0
+		sleep 0.01
+	done
+	fail "waited 10 s for the server to have $2 thread(s) named '$1'; it has $count." \
+		"A connection's thread is named with thread_start_detached(..., \"$1\"), and ends once" \
+		"its client's connection is closed."
+}
+
+# wait_for_output FILE LINE [CLIENT_PID]: waits, at most 10 s, until FILE holds the line LINE:
+# a client in the background says that it has reached a point of its run (hclient prints
+# "holding N", "held", "answered"). Fails at once if the client CLIENT_PID ends first.
+wait_for_output() {
+	local deadline=$((SECONDS + 10))
+	while ((SECONDS < deadline)); do
+		grep -qxF "$2" "$1" 2>/dev/null && return 0
+		if [[ -n ${3-} ]] && ! kill -0 "$3" 2>/dev/null; then
+			grep -qxF "$2" "$1" 2>/dev/null && return 0
+			fail "the client ended before it printed '$2'; it printed:" "$(cat "$1" 2>/dev/null)"
+			return 1
+		fi
+		sleep 0.01
+	done
+	fail "waited 10 s for a client to print '$2'; it printed:" "$(cat "$1" 2>/dev/null)"
+}
+
+# server_exits_within SECONDS: waits, at most SECONDS, for the server to exit, and sets
+# SERVER_STATUS as server_wait does. Returns 1 if it still runs then; the caller says why.
+server_exits_within() {
+	local deadline=$((SECONDS + $1))
+	while server_alive; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.01
+	done
+	server_wait
+}

@@ -7,27 +7,43 @@
  *       Sends COUNT jobs one after another, with random bodies made from SEED. Prints one line
  *       per job, "<length> <checksum>", as the job log should show it.
  *   hclient post PORT [--size N] [--seed S] [--extra N] [--continue] [--hold FIFO]
- *                     [--expect STATUS] [--response FILE] [--content-length N]
+ *                     [--hold-after N] [--linger-open FIFO] [--expect STATUS]
+ *                     [--response FILE] [--content-length N]
  *       Sends one job. --extra N sends N more bytes after the body, all before reading.
  *       --content-length N announces N bytes instead of --size (for a refused body: 413).
  *       --continue sends "Expect: 100-continue" and waits for "100 Continue", prints
- *       "continue", and with --hold reads one byte from FIFO before sending the body.
+ *       "continue". --hold FIFO then prints "held" and reads one byte from FIFO before it
+ *       sends the body; --hold-after N sends the body's first N bytes before that pause.
+ *       --linger-open FIFO keeps the connection open after a good answer: prints "answered",
+ *       reads one byte from FIFO, then sends one byte and closes its side; a reset in reply
+ *       (the server had closed the connection already) is exit status 4.
  *       Prints "<length> <checksum>" of the body.
  *   hclient load PORT COUNT SEED --parallel K [--max-size N]
  *       Sends COUNT jobs over K connections at a time. Each must be answered 202, or 503 with
  *       Retry-After. Prints "<length> <checksum>" for each job answered 202, and on stderr how
  *       many were accepted and refused.
+ *   hclient hold PORT N [--trickle MS] [--events FILE] [--label L] [--timeout-ms MS]
+ *       Opens N connections and keeps them: idle, or with --trickle each sends the start of a
+ *       job request one byte every MS milliseconds and never finishes it. Once all N are
+ *       connected, prints "holding N". Each time the server answers or closes one, appends
+ *       "L INDEX STATUS" to FILE (stdout without --events) in one write(2): STATUS is the
+ *       answer's status code, EOF (closed without an answer) or RESET. Exits 0 once every
+ *       connection has ended, 3 if some are still open after --timeout-ms (default 60000).
+ *   hclient latency PORT COUNT [--size N]
+ *       Sends COUNT jobs one after another, each on a new connection; each must be answered
+ *       202, or 503 with Retry-After. Prints "p50 X p99 Y max Z ms (COUNT jobs, R refused)".
  *   hclient fnv1a
  *       Prints the FNV-1a checksum of standard input.
  *   hclient pending < FIFO
  *       Prints how many bytes wait unread in the pipe or FIFO on standard input (the gate).
  *
- * Both take --timeout-ms MS, the longest wait for a response (default 10000).
+ * jobs, post, load and latency take --timeout-ms MS, the longest wait for a response (default
+ * 10000).
  *
  * Exit status: 0 when every response had the expected status and complete framing; 3 when no
  * complete response came within --timeout-ms; 4 when the server reset the connection before the
- * whole response arrived; 1, with a message in plain words and the command that sends the same
- * request again, for any other failure; 2 for bad usage.
+ * whole response arrived (or, with --linger-open, after it); 1, with a message in plain words
+ * and the command that sends the same request again, for any other failure; 2 for bad usage.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
@@ -35,6 +51,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +60,7 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -57,6 +76,8 @@ struct post {
 	size_t extra;
 	int expect_continue;
 	const char *hold;
+	size_t hold_after;       /* body bytes sent before the pause on hold */
+	const char *linger_open; /* FIFO: the go-ahead for one late byte after the answer */
 	int expect;
 	const char *response_path;
 	long content_length; /* what the head announces; -1: size */
@@ -64,6 +85,7 @@ struct post {
 	int timeout_ms;
 	int may_refuse; /* 503 with Retry-After is an acceptable answer too */
 	int refused;    /* set when the answer was 503 */
+	int quiet;      /* prints no "<length> <checksum>" line (latency) */
 };
 
 static void usage(void)
@@ -71,9 +93,14 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: hclient jobs PORT COUNT SEED [--expect STATUS] [--max-size N]\n"
 	        "       hclient post PORT [--size N] [--seed S] [--extra N] [--continue]\n"
-	        "                         [--hold FIFO] [--expect STATUS] [--response FILE]\n"
+	        "                         [--hold FIFO] [--hold-after N] [--linger-open FIFO]\n"
+	        "                         [--expect STATUS] [--response FILE]\n"
 	        "                         [--timeout-ms MS] [--content-length N]\n"
 	        "       hclient load PORT COUNT SEED --parallel K [--max-size N]\n"
+	        "                                 [--timeout-ms MS]\n"
+	        "       hclient hold PORT N [--trickle MS] [--events FILE] [--label L]\n"
+	        "                           [--timeout-ms MS]\n"
+	        "       hclient latency PORT COUNT [--size N] [--timeout-ms MS]\n"
 	        "       hclient fnv1a < FILE\n"
 	        "       hclient pending < FIFO\n");
 	exit(2);
@@ -206,24 +233,83 @@ static void await_continue(int fd, const struct post *p)
 	fflush(stdout);
 }
 
-/* Waits, at most --timeout-ms, for one byte from the FIFO at path: the test's go-ahead. */
-static void wait_on_hold(const struct post *p)
+/* Prints "word" on a line of its own at once: the test waits for it. */
+static void announce(const char *word)
+{
+	printf("%s\n", word);
+	fflush(stdout);
+}
+
+/* Waits, at most --timeout-ms, for one byte from the FIFO at fifo: the test's go-ahead. */
+static void wait_for_go_ahead(const char *fifo, const struct post *p)
 {
 	char byte;
 	/* O_NONBLOCK: opening a FIFO to read would otherwise wait, unbounded, for a writer. */
-	int fd = open(p->hold, O_RDONLY | O_NONBLOCK);
+	int fd = open(fifo, O_RDONLY | O_NONBLOCK);
 	long long deadline = now_ms() + p->timeout_ms;
 
 	if (fd == -1) {
-		fprintf(stderr, "hold %s: %s\n", p->hold, strerror(errno));
+		fprintf(stderr, "hold %s: %s\n", fifo, strerror(errno));
 		exit(1);
 	}
 	if (net_wait_readable(fd, deadline) != 1 || read(fd, &byte, 1) != 1) {
-		fprintf(stderr, "%s: no go-ahead on %s within %d ms\n", p->what, p->hold,
+		fprintf(stderr, "%s: no go-ahead on %s within %d ms\n", p->what, fifo,
 		        p->timeout_ms);
 		exit(1);
 	}
 	close(fd);
+}
+
+/* Waits, at most --timeout-ms, until the kernel has closed fd's connection: our FIN was
+ * acknowledged, or a reset came. Returns 0 for a clean close, 4 for a reset, 3 if neither
+ * came in time. There is no event that says so, since poll() reports POLLHUP as soon as both
+ * sides have sent FIN; the connection's state (TCP_INFO) does, so this looks every millisecond. */
+static int await_close(int fd, const struct post *p)
+{
+	long long deadline = now_ms() + p->timeout_ms;
+	struct tcp_info info;
+	socklen_t len = sizeof info;
+	int err = 0;
+
+	while (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+	       info.tcpi_state != TCP_CLOSE) {
+		if (now_ms() >= deadline) {
+			fprintf(stderr, "%s: the connection was not closed within %d ms\n", p->what,
+			        p->timeout_ms);
+			return 3;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+		len = sizeof info;
+	}
+	len = sizeof err;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	return err == 0 ? 0 : 4;
+}
+
+/* --linger-open: after its answer, the client keeps the connection open until the test says
+ * go, then sends one byte and closes its side. A server that still lingers on the connection
+ * (conn_close_lingering()) reads and discards the byte; one that has already closed it answers
+ * with a reset. Returns 0, 3 or 4, as post_one(). */
+static int send_late_byte(int fd, const struct post *p)
+{
+	int status = 0;
+
+	announce("answered");
+	wait_for_go_ahead(p->linger_open, p);
+	if (send(fd, "x", 1, MSG_NOSIGNAL) != 1 || shutdown(fd, SHUT_WR) == -1)
+		status = errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN ? 4 : 1;
+	if (status == 0)
+		status = await_close(fd, p);
+	if (status == 4)
+		fprintf(stderr,
+		        "%s: one byte sent after the answer was answered with a reset: the server "
+		        "had already closed the connection, instead of reading until the client "
+		        "closes\n",
+		        p->what);
+	else if (status == 1)
+		fprintf(stderr, "%s: one byte after the answer: %s\n", p->what, strerror(errno));
+	return status;
 }
 
 /* How to see it by hand: this client's own command line, which sends the very same bytes again
@@ -272,7 +358,7 @@ static int post_one(struct post *p)
 	int timed_out = 0, reset = 0;
 	const char *wrong = NULL;
 
-	if (!p->may_refuse) {
+	if (!p->may_refuse && !p->quiet) {
 		printf("%zu %016" PRIx64 "\n", p->size, fnv1a64(body, p->size));
 		fflush(stdout);
 	}
@@ -280,9 +366,16 @@ static int post_one(struct post *p)
 		goto sent;
 	if (p->expect_continue)
 		await_continue(fd, p);
-	if (p->hold != NULL)
-		wait_on_hold(p);
-	if (net_write_all(fd, body, p->size) == -1)
+	size_t early = p->hold_after < p->size ? p->hold_after : p->size;
+	if (p->hold != NULL) {
+		if (net_write_all(fd, body, early) == -1)
+			goto sent;
+		announce("held");
+		wait_for_go_ahead(p->hold, p);
+	} else {
+		early = 0;
+	}
+	if (net_write_all(fd, body + early, p->size - early) == -1)
 		goto sent;
 	for (size_t left = p->extra; left > 0;) {
 		static const char junk[4096] = {'x'};
@@ -308,7 +401,7 @@ sent:
 		if (wrong != NULL && *resp != '\0')
 			fprintf(stderr, "  the response was:\n%.400s\n", resp);
 		print_reproduce(p);
-	} else if (p->may_refuse && !p->refused) {
+	} else if (p->may_refuse && !p->refused && !p->quiet) {
 		flockfile(stdout);
 		printf("%zu %016" PRIx64 "\n", p->size, fnv1a64(body, p->size));
 		fflush(stdout);
@@ -320,9 +413,12 @@ sent:
 			fclose(f);
 		}
 	}
+	int status = timed_out ? 3 : reset ? 4 : failed;
+	if (status == 0 && p->linger_open != NULL)
+		status = send_late_byte(fd, p);
 	close(fd);
 	free(body);
-	return timed_out ? 3 : reset ? 4 : failed;
+	return status;
 }
 
 static unsigned long number(const char *text)
@@ -354,6 +450,10 @@ static void parse_post_options(int argc, char **argv, int first, struct post *p,
 			p->extra = number(v);
 		else if (strcmp(argv[i - 1], "--hold") == 0)
 			p->hold = v;
+		else if (strcmp(argv[i - 1], "--hold-after") == 0)
+			p->hold_after = number(v);
+		else if (strcmp(argv[i - 1], "--linger-open") == 0)
+			p->linger_open = v;
 		else if (strcmp(argv[i - 1], "--expect") == 0)
 			p->expect = (int)number(v);
 		else if (strcmp(argv[i - 1], "--timeout-ms") == 0)
@@ -452,6 +552,8 @@ static int run_load(int argc, char **argv)
 			parallel = number(argv[i + 1]);
 		else if (strcmp(argv[i], "--max-size") == 0)
 			l.max_size = number(argv[i + 1]);
+		else if (strcmp(argv[i], "--timeout-ms") == 0)
+			l.base.timeout_ms = (int)number(argv[i + 1]);
 		else
 			usage();
 	}
@@ -473,6 +575,253 @@ static int run_load(int argc, char **argv)
 	fprintf(stderr, "%lu accepted (202), %lu refused (503), %lu failed\n", l.accepted,
 	        l.refused, l.failed);
 	return l.failed > 0;
+}
+
+/* hclient latency: COUNT jobs one after another, each timed from connect to the server's close,
+ * as a client sees it. Percentiles by nearest rank. */
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int compare_times(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double percentile_ms(const long long *sorted, unsigned long count, unsigned percent)
+{
+	unsigned long rank = (count * percent + 99) / 100;
+
+	return (double)sorted[rank > 0 ? rank - 1 : 0] / 1000.0;
+}
+
+static int run_latency(int argc, char **argv)
+{
+	struct post p = {.size = 100,
+	                 .expect = 202,
+	                 .what = "the request",
+	                 .timeout_ms = RESPONSE_TIMEOUT_MS,
+	                 .content_length = -1,
+	                 .may_refuse = 1,
+	                 .quiet = 1};
+	unsigned long refused = 0;
+
+	p.port = (int)number(argv[2]);
+	unsigned long count = number(argv[3]);
+	parse_post_options(argc, argv, 4, &p, NULL);
+	if (count == 0)
+		usage();
+	long long *times = malloc(count * sizeof *times);
+	if (times == NULL) {
+		perror("malloc");
+		return 1;
+	}
+	for (unsigned long i = 0; i < count; i++) {
+		long long start = now_us();
+		p.seed = i + 1;
+		p.refused = 0;
+		int status = post_one(&p);
+		if (status != 0) {
+			free(times);
+			return status;
+		}
+		times[i] = now_us() - start;
+		refused += (unsigned long)p.refused;
+	}
+	qsort(times, count, sizeof *times, compare_times);
+	printf("p50 %.3f p99 %.3f max %.3f ms (%lu jobs, %lu refused)\n",
+	       percentile_ms(times, count, 50), percentile_ms(times, count, 99),
+	       (double)times[count - 1] / 1000.0, count, refused);
+	free(times);
+	return 0;
+}
+
+/*
+ * hclient hold: connections that take a server's time and give it nothing to do - idle, or
+ * trickling a request that never ends - and a record of how each one ended, for tests that
+ * order those endings against other clients' answers.
+ */
+
+/* A held connection must not outlive its test (--timeout-ms, default 60 s). */
+enum { HOLD_TIMEOUT_MS = 60000 };
+
+/* What a trickling connection sends, a byte at a time: the start of a valid job request, then a
+ * header that never ends. The server sees a slow client, never a bad request. */
+static const char TRICKLE_HEAD[] = "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   "Content-Length: 100\r\nX-Trickle: ";
+
+struct held {
+	int fd;            /* -1 once the connection has ended */
+	size_t trickled;   /* bytes sent so far */
+	char answer[32];   /* the start of the answer: enough for its status line */
+	size_t answer_len; /* bytes of answer[] filled */
+};
+
+struct hold {
+	int port;
+	unsigned long count;
+	int trickle_ms; /* 0: idle */
+	int events_fd;  /* where "L INDEX STATUS" lines go */
+	const char *label;
+	int timeout_ms;
+	struct held *conns;
+	unsigned long open; /* connections not yet ended */
+};
+
+/* Sends a trickling connection's next byte. A failed send means the server has closed or reset
+ * the connection: its answer may still wait to be read, so poll() decides how it ended. */
+static void trickle_one(struct held *c)
+{
+	size_t i = c->trickled;
+	char byte = i < sizeof TRICKLE_HEAD - 1 ? TRICKLE_HEAD[i] : 'a';
+
+	if (send(c->fd, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
+		c->trickled++;
+}
+
+/* Records how connection i ended, in one write(2) on an O_APPEND descriptor: lines from several
+ * clients in one file never mix. */
+static void hold_ended(struct hold *h, unsigned long i, const char *how)
+{
+	char line[128];
+	int n = snprintf(line, sizeof line, "%s %lu %s\n", h->label, i + 1, how);
+
+	if (write(h->events_fd, line, (size_t)n) != n)
+		perror("hclient hold: write event");
+	close(h->conns[i].fd);
+	h->conns[i].fd = -1;
+	h->open--;
+}
+
+/* Reads what connection i has received. At EOF or a reset it has ended: with the answer's status
+ * if one came (a reset after the answer leaves it readable first), else EOF or RESET. */
+static void hold_read(struct hold *h, unsigned long i)
+{
+	struct held *c = &h->conns[i];
+	char discard[4096], status[16] = "GARBLED";
+	size_t room = sizeof c->answer - 1 - c->answer_len;
+	ssize_t n = room > 0 ? recv(c->fd, c->answer + c->answer_len, room, MSG_DONTWAIT)
+	                     : recv(c->fd, discard, sizeof discard, MSG_DONTWAIT);
+	int code;
+
+	if (n > 0) {
+		if (room > 0)
+			c->answer_len += (size_t)n;
+		return;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	c->answer[c->answer_len] = '\0';
+	if (c->answer_len == 0) {
+		hold_ended(h, i, n == 0 ? "EOF" : "RESET");
+		return;
+	}
+	if (sscanf(c->answer, "HTTP/1.%*d %3d", &code) == 1)
+		snprintf(status, sizeof status, "%d", code);
+	hold_ended(h, i, status);
+}
+
+/* Connects all of them - a trickling one sends its first byte at once - and says so. */
+static void hold_connect(struct hold *h)
+{
+	h->conns = calloc(h->count, sizeof *h->conns);
+	if (h->conns == NULL) {
+		perror("calloc");
+		exit(1);
+	}
+	for (unsigned long i = 0; i < h->count; i++) {
+		h->conns[i].fd = connect_loopback(h->port);
+		if (h->trickle_ms > 0)
+			trickle_one(&h->conns[i]);
+	}
+	h->open = h->count;
+	printf("holding %lu\n", h->count);
+	fflush(stdout);
+}
+
+/* Waits for the connections to end, trickling meanwhile. Returns 0 once all have ended, 3 if
+ * some are still open at the deadline. */
+static int hold_wait(struct hold *h)
+{
+	struct pollfd *pfd = calloc(h->count, sizeof *pfd);
+	long long deadline = now_ms() + h->timeout_ms;
+	long long next_trickle = now_ms() + h->trickle_ms;
+
+	if (pfd == NULL) {
+		perror("calloc");
+		exit(1);
+	}
+	while (h->open > 0 && now_ms() < deadline) {
+		long long wake =
+		        h->trickle_ms > 0 && next_trickle < deadline ? next_trickle : deadline;
+		long long wait = wake - now_ms();
+		for (unsigned long i = 0; i < h->count; i++)
+			pfd[i] = (struct pollfd){.fd = h->conns[i].fd, .events = POLLIN};
+		if (poll(pfd, h->count, wait > 0 ? (int)wait : 0) == -1 && errno != EINTR) {
+			perror("hclient hold: poll");
+			exit(1);
+		}
+		/* What arrived first: a connection that has its answer sends no more. */
+		for (unsigned long i = 0; i < h->count; i++)
+			if (h->conns[i].fd != -1 && pfd[i].revents != 0)
+				hold_read(h, i);
+		if (h->trickle_ms > 0 && now_ms() >= next_trickle) {
+			for (unsigned long i = 0; i < h->count; i++)
+				if (h->conns[i].fd != -1 && h->conns[i].answer_len == 0)
+					trickle_one(&h->conns[i]);
+			next_trickle += h->trickle_ms;
+		}
+	}
+	free(pfd);
+	if (h->open == 0)
+		return 0;
+	fprintf(stderr, "hclient hold: %lu of %lu connections still open after %d ms\n", h->open,
+	        h->count, h->timeout_ms);
+	return 3;
+}
+
+static int run_hold(int argc, char **argv)
+{
+	struct hold h = {.events_fd = 1, .label = "hold", .timeout_ms = HOLD_TIMEOUT_MS};
+	const char *events = NULL;
+
+	h.port = (int)number(argv[2]);
+	h.count = number(argv[3]);
+	for (int i = 4; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(argv[i], "--trickle") == 0)
+			h.trickle_ms = (int)number(argv[i + 1]);
+		else if (strcmp(argv[i], "--label") == 0)
+			h.label = argv[i + 1];
+		else if (strcmp(argv[i], "--timeout-ms") == 0)
+			h.timeout_ms = (int)number(argv[i + 1]);
+		else if (strcmp(argv[i], "--events") == 0)
+			events = argv[i + 1];
+		else
+			usage();
+	}
+	if (h.count == 0)
+		usage();
+	/* O_APPEND: each line lands whole at the end, whoever else appends to the file. */
+	if (events != NULL &&
+	    (h.events_fd = open(events, O_WRONLY | O_APPEND | O_CREAT, 0644)) == -1) {
+		fprintf(stderr, "hclient hold: %s: %s\n", events, strerror(errno));
+		return 1;
+	}
+	hold_connect(&h);
+	int status = hold_wait(&h);
+	for (unsigned long i = 0; i < h.count; i++)
+		if (h.conns[i].fd != -1)
+			close(h.conns[i].fd);
+	free(h.conns);
+	return status;
 }
 
 static int run_fnv1a(void)
@@ -515,6 +864,10 @@ int main(int argc, char **argv)
 		return run_jobs(argc, argv);
 	if (argc >= 5 && strcmp(argv[1], "load") == 0)
 		return run_load(argc, argv);
+	if (argc >= 4 && strcmp(argv[1], "hold") == 0)
+		return run_hold(argc, argv);
+	if (argc >= 4 && strcmp(argv[1], "latency") == 0)
+		return run_latency(argc, argv);
 	if (argc >= 3 && strcmp(argv[1], "post") == 0) {
 		struct post p = {.size = 100,
 		                 .seed = 1,
