@@ -67,11 +67,43 @@ static int end_of_records(struct journal *j)
 	return 0;
 }
 
+/* Reads a decimal number at *p - 1 to 18 digits, no sign, no blank: the ids GET accepts, and
+ * more than any length - and moves *p past it. Returns 0, or -1 if there is none. (sscanf's
+ * %lu would also take "-1", " 7" and a number too big for 64 bits, and a replay that took such
+ * an id would give ids twice.) */
+static int parse_number(const char **p, uint64_t *number)
+{
+	size_t digits = strspn(*p, "0123456789");
+
+	if (digits == 0 || digits > 18)
+		return -1;
+	*number = strtoull(*p, NULL, 10);
+	*p += digits;
+	return 0;
+}
+
+/* Parses a record's head, "D <id>\n" or "J <id> <length>\n", exactly: one space between the
+ * parts, a newline at the end. Returns the kind, 'D' or 'J', or 0 if head is neither. */
+static char parse_head(const char *head, struct journal_record *rec)
+{
+	const char *p = head + 2;
+	uint64_t len = 0;
+
+	if ((head[0] != 'D' && head[0] != 'J') || head[1] != ' ' ||
+	    parse_number(&p, &rec->id) == -1 || rec->id == 0)
+		return 0;
+	if (head[0] == 'J' && (*p++ != ' ' || parse_number(&p, &len) == -1))
+		return 0;
+	rec->len = (size_t)len;
+	return strcmp(p, "\n") == 0 ? head[0] : 0;
+}
+
 int journal_read(struct journal *j, struct journal_record *rec)
 {
 	char head[RECORD_HEAD_MAX];
 	long start;
 	int body;
+	char kind;
 
 	memset(rec, 0, sizeof *rec);
 	if (j->reader == NULL)
@@ -83,12 +115,12 @@ int journal_read(struct journal *j, struct journal_record *rec)
 		fprintf(stderr, "read journal: %s\n", strerror(errno));
 		return -1;
 	}
-	if (sscanf(head, "D %" SCNu64 "\n", &rec->id) == 1 && strchr(head, '\n') != NULL) {
+	kind = parse_head(head, rec);
+	if (kind == 'D') {
 		rec->kind = 'D';
 		return 1;
 	}
-	if (sscanf(head, "J %" SCNu64 " %zu\n", &rec->id, &rec->len) == 2 &&
-	    strchr(head, '\n') != NULL) {
+	if (kind == 'J') {
 		if ((body = read_body(j, rec)) == -1)
 			return -1;
 		if (body == 1) {
