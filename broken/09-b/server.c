@@ -1,83 +1,30 @@
 /*
  * Lesson 09, variant b - keep-alive.
  *
- * Lesson 08's server, with each connection carrying many requests: HTTP/1.1 keeps a connection
- * open unless the client says "Connection: close", HTTP/1.0 only if it says "Connection:
- * keep-alive". The connection's thread reads the next request into the same struct request, and a
- * client that pipelines - sends its next request before it has the answer to this one - may have
- * its next request's first bytes in this one's last read: request_next() keeps them. A
- * connection waits at most --idle-ms for its next request and serves at most --requests; a
- * refusal that leaves the stream in doubt, a stop, or the client's "close" ends it after the
- * answer, which then says Connection: close.
+ * Lesson 08's server, its connection threads now in the core (connections.h), with each
+ * connection carrying many requests: HTTP/1.1 keeps a connection open unless the client says
+ * "Connection: close", HTTP/1.0 only if it says "Connection: keep-alive". The connection's
+ * thread reads the next request into the same struct request, and a client that pipelines -
+ * sends its next request before it has the answer to this one - may have its next request's
+ * first bytes in this one's last read: request_next() keeps them. A connection waits at most
+ * --idle-ms for its next request and serves at most --requests; a refusal that leaves the stream
+ * in doubt, a stop, or the client's "close" ends it after the answer, which then says
+ * Connection: close.
  */
-#include <inttypes.h>
 #include <pthread.h>
-#include <stdio.h>
 
 #include "connections.h"
-#include "journal.h"
-#include "pool.h"
-#include "replay.h"
+#include "durable.h"
 #include "server.h"
 #include "status_table.h"
 #include "stop_signal.h"
-
-/* The journal: every accepted job, on disk before its 202; opened by start_server(), closed by
- * stop_server(). One write(2) per record, O_APPEND: any thread may append at any time. */
-static struct journal journal;
-
-/* A worker's job: marks it running, runs it, records how it ended. The pool frees it. */
-static void run_job(const struct job *job)
-{
-	struct job_result result;
-
-	gate_pass();
-	table_update(job->id, JOB_RUNNING, 0);
-	if (job_run(job, &result) == 0) {
-		/* After the log line, never before: a crash between the two runs the job again at
-		 * start - unless its line is in the log, which the replay checks. So a done record
-		 * that fails to be written (journal_append_done() says why) only costs that check. */
-		journal_append_done(&journal, job->id);
-		table_update(job->id, JOB_DONE, result.checksum);
-	} else {
-		table_update(job->id, JOB_FAILED, 0);
-	}
-}
-
-/* A journaled job to run again: a row for GET if one is free (it runs either way), then the
- * pool, which owns it from then on; no pool refuses before the first client. */
-static void requeue(struct job *job)
-{
-	table_add(job->id, job->len);
-	if (pool_push_wait(job) == -1)
-		job_free(job);
-}
-
-/* Opens the journal; runs again every promised job that has not run (replay.h). 0, or -1. */
-static int replay_journal(struct server *srv)
-{
-	if (journal_open(&journal, srv->opt.journal) == -1)
-		return -1;
-	return journal_replay(&journal, srv->opt.log_path, &srv->next_id, requeue);
-}
-
-/* Takes back a journaled job that will not run: marked done, so that a restart does not run it
- * either; its row emptied; freed. */
-static void cancel_job(struct job *job)
-{
-	if (journal_append_done(&journal, job->id) == -1)
-		fprintf(stderr, "job %" PRIu64 " was refused, but a restart will run it\n",
-		        job->id);
-	table_forget(job->id);
-	job_free(job);
-}
 
 /* Many connection threads accept jobs at once. This lock makes giving a job its id and writing
  * its record one step, so that the journal stays in id order, which the replay relies on; it
  * guards srv->next_id. */
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Hands a copy of the request's job to the table, the journal and the pool, and its id to *id.
+/* Hands a copy of the request's job to the journal and the pool (durable.h), and its id to *id.
  * Returns 0, or 503 if the table or the pool is at its limit or the journal failed. */
 static int queue_job(struct server *srv, const struct request *req, uint64_t *id)
 {
@@ -86,20 +33,8 @@ static int queue_job(struct server *srv, const struct request *req, uint64_t *id
 	pthread_mutex_lock(&accept_lock);
 	/* A copy, not a pointer into req: the next request on this connection overwrites it. */
 	struct job *job = job_new(*id = srv->next_id++, req->body, req->body_len);
-	if (job == NULL)
-		goto out;
-	if (table_add(*id, job->len) == -1) {
-		job_free(job); /* Refused, so it is still ours. */
-		goto out;
-	}
-	/* On disk before the 202: once journal_append_job() returns, no crash loses the job. */
-	if (journal_append_job(&journal, job->id, job->body, job->len) == -1 ||
-	    pool_push(job) == -1) {
-		cancel_job(job); /* The journal may have it: no promise was made, so no run. */
-		goto out;
-	}
-	status = 0; /* The pool owns job now; we must not touch it again. */
-out:
+	if (job != NULL)
+		status = durable_accept(job); /* Takes over job: we must not touch it again. */
 	pthread_mutex_unlock(&accept_lock);
 	return status;
 }
@@ -152,27 +87,17 @@ static void handle_client(struct server *srv, int connfd)
 	connections_hand_over(srv, connfd, serve_client);
 }
 
-/* Before the first client: the table, the signals, the pool, then the journal's jobs.
+/* Before the first client: the signals, then the table, the pool and the journal's jobs.
  * Returns 0, or -1 with nothing left set up. */
 static int start_server(struct server *srv)
 {
-	if (table_start((size_t)srv->opt.table) == -1)
-		return -1;
 	if ((srv->stop_fd = stop_signal_catch()) == -1)
-		goto no_signals;
-	if (pool_start(srv->opt.workers, srv->opt.queue, run_job) == -1)
-		goto no_pool;
-	if (replay_journal(srv) == -1)
-		goto no_replay;
+		return -1;
+	if (durable_start(srv) == -1) {
+		stop_signal_release();
+		return -1;
+	}
 	return 0;
-no_replay:
-	journal_close(&journal);
-	pool_stop(); /* Nothing was queued: the replay queues only once it has read it all. */
-no_pool:
-	stop_signal_release();
-no_signals:
-	table_stop();
-	return -1;
 }
 
 /* After the last client - or a signal: the connections end, every accepted job runs, then
@@ -183,9 +108,7 @@ static void stop_server(struct server *srv)
 	/* First the connection threads, which may still queue jobs: at a stop, the ones waiting
 	 * for a request or lingering let their clients go at once (req.stop_fd). */
 	connections_wait();
-	pool_stop();
-	table_stop(); /* After the join: no worker writes a row any more. */
-	journal_close(&journal);
+	durable_stop();
 	stop_signal_release(); /* Last: the connection threads watched its descriptor. */
 }
 
