@@ -95,14 +95,14 @@ wait_for_line_count() {
 	pipeline "four jobs in one write, held at the gate, should get four 202s" -- 4 13 --one-write --close || return 1
 	wait_for_threads connection 0 || return 1
 	gate_release 4
-	wait_for_log_lines 4
+	# After its one client (--max-clients 1) the server runs every accepted job, then exits.
+	server_wait
+	((SERVER_STATUS == 0)) || fail "after its one client (--max-clients 1) the server $(describe_exit "$SERVER_STATUS")" || return 1
 	assert_log_holds "$BATS_TEST_TMPDIR/sent" ||
 		fail "the jobs ran after the next requests had been read into their connection's buffer," \
 			"and logged other bytes than their clients sent: a job must keep its own copy" \
 			"(job_new()), never a pointer to memory of its connection, which the next request" \
-			"overwrites (req->body) and the connection frees when it closes" || return 1
-	server_wait
-	((SERVER_STATUS == 0)) || fail "after its one client (--max-clients 1) the server $(describe_exit "$SERVER_STATUS")"
+			"overwrites (req->body) and the connection frees when it closes"
 }
 
 @test "09: Connection: close is honoured - the answer says so, and no request after it is answered" {
