@@ -29,73 +29,81 @@ static int server_start(struct server *srv, int *port)
 }
 
 /*
- * Threads started by thread_start_detached() that have not finished yet. When the loop ends -
- * after --max-clients, or a stop through srv->stop_fd - the server waits for this to reach zero
- * and returns from main, so valgrind's leak check and the sanitizers see a normal exit and no
- * job is cut short. (In lesson 03 only --max-clients ends the loop: it serves the tests.)
+ * Threads started by thread_start_detached(): how many still run, and the finished ones not yet
+ * joined. Their callers never join them; the core does. server_run() joins the finished ones
+ * before each client (a finished thread's stack stays allocated until it is joined), and when
+ * its loop ends - after --max-clients, or a stop through srv->stop_fd - it waits until none runs
+ * and joins them all, so valgrind's leak check and the sanitizers see a normal exit with every
+ * thread gone, and no job is cut short. (In lesson 03 only --max-clients ends the loop: it
+ * serves the tests.)
  */
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t running_done = PTHREAD_COND_INITIALIZER;
 static int running;
+static struct thread_start *finished; /* a list, through next */
 
-/* What thread_main() needs to start a thread's real work. */
+/* What thread_main() needs to start a thread's real work. The thread owns it; a thread of
+ * thread_start_detached() hands it back, on the list of finished ones, when it is done. */
 struct thread_start {
 	void *(*start)(void *);
 	void *arg;
 	const char *name;
-	int detached; /* counted in running */
+	int counted;               /* thread_start_detached()'s: counted in running, joined here */
+	pthread_t thread;          /* once finished: the thread to join */
+	struct thread_start *next; /* once finished: the next on the list */
 };
 
 /* Every thread of thread_start() and thread_start_detached() begins here: it names itself
- * (valgrind shows only a name a thread gave itself), does its work, and, if detached, counts
- * itself out. */
+ * (valgrind shows only a name a thread gave itself), does its work, and, if counted, counts
+ * itself out and waits on the finished list to be joined. */
 static void *thread_main(void *p)
 {
-	struct thread_start ts = *(struct thread_start *)p;
+	struct thread_start *ts = p;
 
-	free(p); /* Ours since pthread_create; we keep a copy. */
-	pthread_setname_np(pthread_self(), ts.name);
-	ts.start(ts.arg);
-	if (ts.detached) {
-		pthread_mutex_lock(&running_lock);
-		if (--running == 0)
-			pthread_cond_broadcast(&running_done);
-		pthread_mutex_unlock(&running_lock);
+	pthread_setname_np(pthread_self(), ts->name);
+	ts->start(ts->arg);
+	if (!ts->counted) {
+		free(ts);
+		return NULL;
 	}
+	pthread_mutex_lock(&running_lock);
+	ts->thread = pthread_self();
+	ts->next = finished;
+	finished = ts; /* The core's again: whoever joins this thread frees it. */
+	if (--running == 0)
+		pthread_cond_broadcast(&running_done);
+	pthread_mutex_unlock(&running_lock);
 	return NULL;
 }
 
 /* Starts start(arg) on a new thread, through thread_main(). Returns 0, or -1 with a message. */
 static int start_thread(pthread_t *thread, void *(*start)(void *), void *arg, const char *name,
-                        int detached)
+                        int counted)
 {
 	struct thread_start *ts = malloc(sizeof *ts);
-	pthread_attr_t attr;
 	int err;
 
 	if (ts == NULL) {
 		fprintf(stderr, "malloc thread start: %s\n", strerror(errno));
 		return -1;
 	}
-	*ts = (struct thread_start){.start = start, .arg = arg, .name = name, .detached = detached};
-	pthread_attr_init(&attr);
-	if (detached) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	*ts = (struct thread_start){.start = start, .arg = arg, .name = name, .counted = counted};
+	if (counted) {
 		pthread_mutex_lock(&running_lock);
 		running++;
 		pthread_mutex_unlock(&running_lock);
 	}
-	if ((err = pthread_create(thread, &attr, thread_main, ts)) != 0) {
+	if ((err = pthread_create(thread, NULL, thread_main, ts)) != 0) {
 		fprintf(stderr, "pthread_create: %s\n", strerror(err));
-		if (detached) {
+		if (counted) {
 			pthread_mutex_lock(&running_lock);
 			running--;
 			pthread_mutex_unlock(&running_lock);
 		}
 		free(ts);
+		return -1;
 	}
-	pthread_attr_destroy(&attr);
-	return err == 0 ? 0 : -1;
+	return 0;
 }
 
 int thread_start_detached(void *(*start)(void *), void *arg, const char *name)
@@ -110,13 +118,30 @@ int thread_start(pthread_t *thread, void *(*start)(void *), void *arg, const cha
 	return start_thread(thread, start, arg, name, 0);
 }
 
-/* Waits until every thread from thread_start_detached() has finished. */
+/* Joins the threads of thread_start_detached() that have finished. */
+static void join_finished(void)
+{
+	pthread_mutex_lock(&running_lock);
+	struct thread_start *list = finished;
+	finished = NULL;
+	pthread_mutex_unlock(&running_lock);
+	while (list != NULL) {
+		struct thread_start *next = list->next;
+		/* Its work is done: at most it has its return to make. */
+		pthread_join(list->thread, NULL);
+		free(list);
+		list = next;
+	}
+}
+
+/* Waits until every thread from thread_start_detached() has finished, and joins them. */
 static void wait_for_threads(void)
 {
 	pthread_mutex_lock(&running_lock);
 	while (running > 0)
 		pthread_cond_wait(&running_done, &running_lock);
 	pthread_mutex_unlock(&running_lock);
+	join_finished();
 }
 
 int server_run(int argc, char **argv, const struct lesson *lesson)
@@ -139,6 +164,7 @@ int server_run(int argc, char **argv, const struct lesson *lesson)
 			break;
 		if (connfd == -1)
 			continue;
+		join_finished();
 		lesson->handle_client(&srv, connfd); /* Takes over connfd. */
 		served++;
 	}

@@ -49,9 +49,10 @@ struct lesson {
  * clients, or when srv->stop_fd becomes readable; then stop() runs, and server_run returns 0. */
 int server_run(int argc, char **argv, const struct lesson *lesson);
 
-/* Starts start(arg) on a new detached thread named name (valgrind's reports show the name).
- * Returns 0, or -1 with a message; on -1, arg is still the caller's. When its loop ends,
- * server_run() waits for these threads before it returns. */
+/* Starts start(arg) on a new thread named name (valgrind's reports show the name), which the
+ * caller never joins: the core does, once it has finished. Returns 0, or -1 with a message; on
+ * -1, arg is still the caller's. When its loop ends, server_run() waits for these threads before
+ * it returns. */
 int thread_start_detached(void *(*start)(void *), void *arg, const char *name);
 
 /* Starts start(arg) on a new joinable thread named name; the caller joins it. Returns 0, or -1
