@@ -1,5 +1,5 @@
 /*
- * Lesson 08 - the front door never waits.
+ * Lesson 08, variant b - the front door never waits.
  *
  * Lesson 07's server, its durable jobs now in the core (durable.h), with the accept loop's work
  * cut down to accepting. Each connection gets a thread of its own, which owns the socket and its
