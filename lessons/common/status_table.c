@@ -13,7 +13,8 @@
 
 static const char *const state_names[] = {"queued", "running", "done", "failed"};
 
-/* Workers write rows and the accept loop reads them, always holding table_lock. */
+/* Workers write rows and the accept loop (from lesson 08, each connection thread) reads them,
+ * always holding table_lock. */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct job_status *table; /* table_size rows, from table_start() to table_stop() */
 static size_t table_size;
